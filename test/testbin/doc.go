@@ -1,0 +1,10 @@
+// Package testbin builds the real programs Seal's tests run against —
+// kube-apiserver, etcd, kubectl and the sops CLI — from source at pinned
+// versions, and caches them outside the repository.
+//
+// Each program is built from a small module under test/tools whose go.mod
+// pins its version. The cache key is the program's version plus a hash of
+// that go.mod and go.sum, so a warm machine never rebuilds or relinks, and a
+// changed pin never reuses a stale binary. Concurrent test processes share
+// one build through a file lock.
+package testbin

@@ -1,0 +1,103 @@
+package testbin_test
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"filippo.io/age"
+
+	"github.com/seal-gitops/seal/test/testbin"
+)
+
+const secret = `apiVersion: v1
+kind: Secret
+metadata:
+  name: db
+stringData:
+  password: hunter2
+`
+
+// TestSOPSRoundTrip checks that the sops CLI built from source encrypts a
+// Secret for an age recipient and decrypts it back.
+func TestSOPSRoundTrip(t *testing.T) {
+	sops, err := testbin.Path("sops")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	keyFile := filepath.Join(dir, "keys.txt")
+	if err := os.WriteFile(keyFile, []byte(id.String()+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	plain := filepath.Join(dir, "secret.yaml")
+	if err := os.WriteFile(plain, []byte(secret), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	run := func(args ...string) []byte {
+		t.Helper()
+		cmd := exec.Command(sops, args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "SOPS_AGE_KEY_FILE="+keyFile)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("sops %s: %v: %s", strings.Join(args, " "), err, stderr.Bytes())
+		}
+		return out
+	}
+	if v := run("--version", "--disable-version-check"); !bytes.Contains(v, []byte("3.13.3")) {
+		t.Errorf("sops --version = %q, want 3.13.3", v)
+	}
+	enc := run("encrypt", "--age", id.Recipient().String(), "--encrypted-regex", "^(data|stringData)$", "secret.yaml")
+	if bytes.Contains(enc, []byte("hunter2")) {
+		t.Fatalf("encrypted output holds the plaintext:\n%s", enc)
+	}
+	for _, want := range []string{"name: db", "password: ENC[AES256_GCM,", id.Recipient().String(), "mac: ENC["} {
+		if !bytes.Contains(enc, []byte(want)) {
+			t.Errorf("encrypted output lacks %q:\n%s", want, enc)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "secret.enc.yaml"), enc, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dec := run("decrypt", "secret.enc.yaml")
+	if !bytes.Contains(dec, []byte("password: hunter2")) {
+		t.Errorf("decrypted output lacks the plaintext:\n%s", dec)
+	}
+}
+
+// TestCachedBinariesAreReused checks the cache: asking twice gives the same
+// file without rebuilding it.
+func TestCachedBinariesAreReused(t *testing.T) {
+	first, err := testbin.Path("sops")
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.Stat(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := testbin.Path("sops")
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := os.Stat(second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first != second || !before.ModTime().Equal(after.ModTime()) {
+		t.Errorf("second lookup gave %s (modified %v), want the cached %s (modified %v)", second, after.ModTime(), first, before.ModTime())
+	}
+	if _, err := testbin.Path("nonesuch"); err == nil {
+		t.Error("Path(nonesuch) succeeded")
+	}
+}
