@@ -1,0 +1,132 @@
+package harness
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Result is what a finished command did.
+type Result struct {
+	Stdout, Stderr string
+	ExitCode       int
+}
+
+// Command describes a process to run.
+type Command struct {
+	Path  string
+	Args  []string
+	Dir   string
+	Env   []string // added to a minimal environment (PATH, HOME=Dir)
+	Stdin string
+}
+
+// Run runs c to completion.
+func Run(ctx context.Context, c Command) (Result, error) {
+	cmd := c.cmd(ctx)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	res := Result{Stdout: stdout.String(), Stderr: stderr.String()}
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		res.ExitCode = exit.ExitCode()
+		err = nil
+	}
+	return res, err
+}
+
+// env is a minimal, predictable environment: the test machine's own
+// configuration (a real ~/.config/sops/age/keys.txt, a kubeconfig) must
+// not leak into what a test sees.
+func (c Command) cmd(ctx context.Context) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, c.Path, c.Args...)
+	cmd.Dir = c.Dir
+	home := c.Dir
+	if home == "" {
+		home = os.TempDir()
+	}
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, "XDG_CONFIG_HOME=" + home + "/.config"}, c.Env...)
+	if c.Stdin != "" {
+		cmd.Stdin = strings.NewReader(c.Stdin)
+	}
+	return cmd
+}
+
+// Process is a long-running command, such as seal-agent.
+type Process struct {
+	cmd  *exec.Cmd
+	out  *syncBuffer
+	done chan struct{}
+	err  error
+}
+
+// Start starts c in the background; its stdout and stderr are kept.
+func Start(c Command) (*Process, error) {
+	cmd := c.cmd(context.Background())
+	out := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	p := &Process{cmd: cmd, out: out, done: make(chan struct{})}
+	go func() {
+		p.err = cmd.Wait()
+		close(p.done)
+	}()
+	return p, nil
+}
+
+// Output is everything the process printed so far.
+func (p *Process) Output() string { return p.out.String() }
+
+// Exited reports whether the process has ended.
+func (p *Process) Exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// Stop sends SIGTERM and waits up to grace for the process to exit, then
+// kills it. It returns the process's exit error (nil for a clean exit) and
+// whether it had to be killed.
+func (p *Process) Stop(grace time.Duration) (err error, killed bool) {
+	if p.Exited() {
+		return p.err, false
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+		return p.err, false
+	case <-time.After(grace):
+		p.cmd.Process.Kill()
+		<-p.done
+		return p.err, true
+	}
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
