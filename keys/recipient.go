@@ -14,10 +14,11 @@ const validRecipientHint = "a recipient looks like age1pq1… (post-quantum, abo
 type RecipientError struct {
 	Recipient string // abbreviated; empty when the input looked like a secret key
 	Reason    string
+	secretKey bool // the input looked like a secret key and is not shown
 }
 
 func (e *RecipientError) Error() string {
-	if e.Recipient == "" {
+	if e.secretKey {
 		return fmt.Sprintf("invalid recipient: %s", e.Reason)
 	}
 	return fmt.Sprintf("invalid recipient %q: %s; %s", e.Recipient, e.Reason, validRecipientHint)
@@ -39,7 +40,7 @@ func ParseRecipient(s string) (age.Recipient, Kind, error) {
 	case s == "":
 		return bad("empty")
 	case strings.Contains(strings.ToUpper(s), "SECRET-KEY"):
-		return nil, Hybrid, &RecipientError{Reason: "this is a secret key (AGE-SECRET-KEY-…), not a recipient: keep it private, and pass " +
+		return nil, Hybrid, &RecipientError{secretKey: true, Reason: "this is a secret key (AGE-SECRET-KEY-…), not a recipient: keep it private, and pass " +
 			"its public key instead (the `# public key:` line of the key file)"}
 	case strings.HasPrefix(s, "age1pq1"):
 		r, err := age.ParseHybridRecipient(s)
