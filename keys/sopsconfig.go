@@ -180,13 +180,28 @@ func documentRoot(doc *yaml.Node) *yaml.Node {
 
 // mappingValue returns the value of key in mapping m, nil if absent.
 func mappingValue(m *yaml.Node, key string) *yaml.Node {
+	if i := mappingIndex(m, key); i >= 0 {
+		return m.Content[i+1]
+	}
+	return nil
+}
+
+// mappingKey returns the key node of key in mapping m, nil if absent.
+func mappingKey(m *yaml.Node, key string) *yaml.Node {
+	if i := mappingIndex(m, key); i >= 0 {
+		return m.Content[i]
+	}
+	return nil
+}
+
+func mappingIndex(m *yaml.Node, key string) int {
 	if m == nil || m.Kind != yaml.MappingNode {
-		return nil
+		return -1
 	}
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		if m.Content[i].Kind == yaml.ScalarNode && m.Content[i].Value == key {
-			return m.Content[i+1]
+			return i
 		}
 	}
-	return nil
+	return -1
 }

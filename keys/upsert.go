@@ -159,7 +159,10 @@ func setRecipients(where string, rule *yaml.Node, want []string) (bool, error) {
 			return false, nil
 		}
 		list := recipientList(want)
-		list.HeadComment, list.LineComment, list.FootComment = old.HeadComment, old.LineComment, old.FootComment
+		list.HeadComment, list.FootComment = old.HeadComment, old.FootComment
+		if key := mappingKey(rule, "age"); key.LineComment == "" {
+			key.LineComment = old.LineComment // after "age:", where it stays on its line
+		}
 		*old = *list
 		return true, nil
 	}
