@@ -32,6 +32,7 @@ lint: tools
 
 ## generate: code and manifests generated from Go sources
 generate: tools
+	$(TOOLS)/controller-gen object paths=./agent/api/... crd output:crd:artifacts:config=manifests/crd
 	$(GO) generate $(PKGS)
 
 clean:

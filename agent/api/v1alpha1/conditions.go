@@ -1,0 +1,46 @@
+package v1alpha1
+
+// Condition types on a GitSync.
+const (
+	// ConditionReady is True when the last sync applied the wanted
+	// revision, False when it failed, Unknown while the first one runs.
+	ConditionReady = "Ready"
+	// ConditionReconciling is True while a sync is in progress.
+	ConditionReconciling = "Reconciling"
+	// ConditionStalled is True when syncing cannot make progress until the
+	// spec or a Secret it names changes (retrying will not help).
+	ConditionStalled = "Stalled"
+)
+
+// Condition reasons. Every failure names the stage that failed, so alerts
+// can tell a bad credential from a bad manifest.
+const (
+	// ReasonSucceeded: the sync applied the revision (and pruned).
+	ReasonSucceeded = "Succeeded"
+	// ReasonProgressing: a sync is running.
+	ReasonProgressing = "Progressing"
+	// ReasonSuspended: spec.suspend is true.
+	ReasonSuspended = "Suspended"
+	// ReasonInvalidSpec: the spec, or a Secret it names, cannot work as
+	// written (missing Secret key, malformed identity).
+	ReasonInvalidSpec = "InvalidSpec"
+	// ReasonGitFetchFailed: the repository or revision could not be
+	// fetched (network, credentials, host key, unknown ref).
+	ReasonGitFetchFailed = "GitFetchFailed"
+	// ReasonRenderFailed: the directory could not be rendered into objects
+	// (bad YAML, kustomize error, path not found).
+	ReasonRenderFailed = "RenderFailed"
+	// ReasonDecryptionFailed: an encrypted file could not be decrypted or
+	// its MAC did not verify, or a Secret was not encrypted.
+	ReasonDecryptionFailed = "DecryptionFailed"
+	// ReasonApplyFailed: the API server refused an object.
+	ReasonApplyFailed = "ApplyFailed"
+	// ReasonPruneFailed: an object that left Git could not be deleted.
+	ReasonPruneFailed = "PruneFailed"
+	// ReasonHealthCheckFailed: objects were applied but did not become
+	// healthy.
+	ReasonHealthCheckFailed = "HealthCheckFailed"
+	// ReasonEmptyRender: the render held no objects and spec.allowEmpty is
+	// false, so nothing was applied or pruned.
+	ReasonEmptyRender = "EmptyRender"
+)

@@ -1,0 +1,76 @@
+package v1alpha1
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// PruneEnabled reports whether objects that left Git are deleted (the
+// default).
+func (s *GitSyncSpec) PruneEnabled() bool { return s.Prune == nil || *s.Prune }
+
+// IntervalOrDefault is spec.interval, or DefaultInterval when unset.
+func (s *GitSyncSpec) IntervalOrDefault() time.Duration {
+	if s.Interval.Duration <= 0 {
+		return DefaultInterval
+	}
+	return s.Interval.Duration
+}
+
+// TimeoutOrDefault is spec.timeout, or DefaultTimeout when unset.
+func (s *GitSyncSpec) TimeoutOrDefault() time.Duration {
+	if s.Timeout == nil || s.Timeout.Duration <= 0 {
+		return DefaultTimeout
+	}
+	return s.Timeout.Duration
+}
+
+// OrDefault is r, or the branch DefaultBranch when r is empty.
+func (r GitRef) OrDefault() GitRef {
+	if r == (GitRef{}) {
+		return GitRef{Branch: DefaultBranch}
+	}
+	return r
+}
+
+// String describes the ref for messages: branch "main", tag "v1",
+// commit "0123…" (the default branch when empty).
+func (r GitRef) String() string {
+	r = r.OrDefault()
+	switch {
+	case r.Commit != "":
+		return fmt.Sprintf("commit %q", r.Commit)
+	case r.Tag != "":
+		return fmt.Sprintf("tag %q", r.Tag)
+	default:
+		return fmt.Sprintf("branch %q", r.Branch)
+	}
+}
+
+// ShortRevisionLength is how many characters of a commit SHA
+// status.shortRevision keeps.
+const ShortRevisionLength = 12
+
+// SetLastAppliedRevision records sha as the last applied revision, in full
+// and shortened for display.
+func (s *GitSyncStatus) SetLastAppliedRevision(sha string) {
+	s.LastAppliedRevision = sha
+	s.ShortRevision = sha[:min(len(sha), ShortRevisionLength)]
+}
+
+// String is "Kind.group/version namespace/name" (without the parts that are
+// empty), for messages.
+func (o ObjectRef) String() string {
+	var b strings.Builder
+	b.WriteString(o.Kind)
+	if o.Group != "" {
+		b.WriteString("." + o.Group)
+	}
+	b.WriteString("/" + o.Version + " ")
+	if o.Namespace != "" {
+		b.WriteString(o.Namespace + "/")
+	}
+	b.WriteString(o.Name)
+	return b.String()
+}

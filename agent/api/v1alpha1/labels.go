@@ -1,0 +1,29 @@
+package v1alpha1
+
+// Labels the agent sets on every object it applies, naming the GitSync
+// that owns it. Label values are limited to 63 characters, hence the same
+// limit on GitSync names.
+const (
+	LabelGitSyncName      = "seal.dev/gitsync-name"
+	LabelGitSyncNamespace = "seal.dev/gitsync-namespace"
+)
+
+// AnnotationPrune set to PruneDisabled on an object (in Git or in the
+// cluster) keeps the agent from ever deleting it.
+const (
+	AnnotationPrune = "seal.dev/prune"
+	PruneDisabled   = "disabled"
+)
+
+// OwnerLabels are the labels that mark an object as applied by gs.
+func (gs *GitSync) OwnerLabels() map[string]string {
+	return map[string]string{
+		LabelGitSyncName:      gs.Name,
+		LabelGitSyncNamespace: gs.Namespace,
+	}
+}
+
+// IsPruneDisabled reports whether annotations forbid pruning the object.
+func IsPruneDisabled(annotations map[string]string) bool {
+	return annotations[AnnotationPrune] == PruneDisabled
+}

@@ -1,0 +1,98 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// GitSyncStatus is what the agent observed and did.
+type GitSyncStatus struct {
+	// observedGeneration is the metadata.generation of the spec the agent
+	// last acted on.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// conditions: Ready (the last sync applied the wanted revision),
+	// Reconciling (a sync is in progress) and Stalled (the agent cannot go
+	// on until the spec or its Secrets change), each with a reason such as
+	// GitFetchFailed or DecryptionFailed.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	// +patchStrategy=merge
+	// +patchMergeKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty" patchStrategy:"merge" patchMergeKey:"type"`
+
+	// lastAttemptedRevision is the commit SHA of the last sync attempt,
+	// successful or not.
+	// +optional
+	LastAttemptedRevision string `json:"lastAttemptedRevision,omitempty"`
+
+	// lastAppliedRevision is the commit SHA of the last successful sync.
+	// +optional
+	LastAppliedRevision string `json:"lastAppliedRevision,omitempty"`
+
+	// shortRevision is lastAppliedRevision shortened for display.
+	// +optional
+	ShortRevision string `json:"shortRevision,omitempty"`
+
+	// inventory lists the objects the last successful sync applied; the
+	// next sync prunes those no longer in Git.
+	// +optional
+	// +listType=atomic
+	Inventory []ObjectRef `json:"inventory,omitempty"`
+
+	// lastSync counts what the last successful sync did.
+	// +optional
+	LastSync *SyncSummary `json:"lastSync,omitempty"`
+
+	// decryptionKeys lists the age identities that decrypted files in the
+	// last sync and how many files each opened.
+	// +optional
+	// +listType=atomic
+	DecryptionKeys []KeyUsage `json:"decryptionKeys,omitempty"`
+}
+
+// ObjectRef identifies one applied object.
+type ObjectRef struct {
+	// group of the object's API; empty for the core group.
+	// +optional
+	Group string `json:"group,omitempty"`
+	// version of the object's API, for example "v1".
+	Version string `json:"version"`
+	// kind of the object, for example "ConfigMap".
+	Kind string `json:"kind"`
+	// namespace of the object; empty for cluster-scoped objects.
+	// +optional
+	Namespace string `json:"namespace,omitempty"`
+	// name of the object.
+	Name string `json:"name"`
+}
+
+// SyncSummary counts the outcome of one sync.
+type SyncSummary struct {
+	// created counts objects that did not exist before.
+	Created int32 `json:"created"`
+	// configured counts objects that existed and were changed by Git.
+	Configured int32 `json:"configured"`
+	// unchanged counts objects that already matched Git.
+	Unchanged int32 `json:"unchanged"`
+	// pruned counts objects deleted because they left Git.
+	Pruned int32 `json:"pruned"`
+	// driftCorrected counts objects changed in the cluster (not in Git)
+	// and put back.
+	DriftCorrected int32 `json:"driftCorrected"`
+	// duration of the sync.
+	// +kubebuilder:validation:Type=string
+	Duration metav1.Duration `json:"duration"`
+	// time the sync finished.
+	Time metav1.Time `json:"time"`
+}
+
+// KeyUsage says how many files one age identity decrypted.
+type KeyUsage struct {
+	// fingerprint of the identity's recipient: "sha256:" and 16 hex digits.
+	// +kubebuilder:validation:Pattern=`^sha256:[0-9a-f]{16}$`
+	Fingerprint string `json:"fingerprint"`
+	// files is the number of files this identity opened.
+	Files int32 `json:"files"`
+}
