@@ -97,7 +97,7 @@ func redact(ref Ref, err error) error {
 
 type redactedError struct{ status metav1.Status }
 
-func (e *redactedError) Error() string          { return e.status.Message }
+func (e *redactedError) Error() string         { return e.status.Message }
 func (e *redactedError) Status() metav1.Status { return e.status }
 
 func redactStatus(in metav1.Status) metav1.Status {

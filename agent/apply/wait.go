@@ -44,8 +44,8 @@ func (a *Applier) waitForCRD(ctx context.Context, it *item) error {
 	}
 	last := "not yet established"
 	err := wait.PollUntilContextTimeout(ctx, pollInterval, a.opts.WaitTimeout, true, func(ctx context.Context) (bool, error) {
-		established, msg, err := a.established(ctx, it.ref)
-		if err != nil || !established {
+		rv, msg, err := a.established(ctx, it.ref)
+		if err != nil || rv == "" {
 			last = msg
 			return false, err
 		}
@@ -55,6 +55,10 @@ func (a *Applier) waitForCRD(ctx context.Context, it *item) error {
 				return false, nil
 			}
 		}
+		// The apiextensions controller wrote the conditions after our
+		// apply: remember this resourceVersion, not the apply's, or the
+		// next sync would take the status update for drift.
+		it.newRV = rv
 		return true, nil
 	})
 	if err == nil {
@@ -69,25 +73,26 @@ func (a *Applier) waitForCRD(ctx context.Context, it *item) error {
 	return &ObjectError{Ref: it.ref, Err: fmt.Errorf("%w within %s: %s", ErrNotEstablished, a.opts.WaitTimeout, last)}
 }
 
-// established reads the CRD's conditions. A CRD whose names were not
+// established reads the CRD's conditions and returns its resourceVersion
+// once it is established, else why not. A CRD whose names were not
 // accepted will never be established: that is an error, not a wait.
-func (a *Applier) established(ctx context.Context, ref Ref) (bool, string, error) {
+func (a *Applier) established(ctx context.Context, ref Ref) (rv, msg string, err error) {
 	u := &unstructured.Unstructured{}
 	u.SetGroupVersionKind(ref.GroupVersionKind())
 	if err := a.client.Get(ctx, client.ObjectKey{Name: ref.Name}, u); err != nil {
-		return false, err.Error(), nil
+		return "", err.Error(), nil
 	}
 	crd := &apiextensionsv1.CustomResourceDefinition{}
 	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, crd); err != nil {
-		return false, "", &ObjectError{Ref: ref, Err: fmt.Errorf("decoding: %w", err)}
+		return "", "", &ObjectError{Ref: ref, Err: fmt.Errorf("decoding: %w", err)}
 	}
 	for _, c := range crd.Status.Conditions {
 		switch {
 		case c.Type == apiextensionsv1.NamesAccepted && c.Status == apiextensionsv1.ConditionFalse:
-			return false, "", &ObjectError{Ref: ref, Err: fmt.Errorf("names not accepted: %s", c.Message)}
+			return "", "", &ObjectError{Ref: ref, Err: fmt.Errorf("names not accepted: %s", c.Message)}
 		case c.Type == apiextensionsv1.Established && c.Status == apiextensionsv1.ConditionTrue:
-			return true, "", nil
+			return u.GetResourceVersion(), "", nil
 		}
 	}
-	return false, "not yet established", nil
+	return "", "not yet established", nil
 }
