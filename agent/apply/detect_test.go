@@ -157,7 +157,7 @@ func TestDrift(t *testing.T) {
 			}
 			want := map[string]apply.Action{
 				tt.target.GetKind() + "/" + ns + "/target": tt.want,
-				"ConfigMap/" + ns + "/bystander":          apply.Unchanged,
+				"ConfigMap/" + ns + "/bystander":           apply.Unchanged,
 			}
 			if diff := cmp.Diff(want, actions(res)); diff != "" {
 				t.Errorf("actions (-want +got):\n%s", diff)

@@ -105,7 +105,9 @@ func isWrite(r request) bool { return r.method != http.MethodGet && r.method != 
 func (c *counter) writes() int { return c.count(isWrite) }
 
 // realWrites counts the writes that are not dry-runs.
-func (c *counter) realWrites() int { return c.count(func(r request) bool { return isWrite(r) && !r.dryRun }) }
+func (c *counter) realWrites() int {
+	return c.count(func(r request) bool { return isWrite(r) && !r.dryRun })
+}
 
 func (c *counter) lists() int { return c.count(func(r request) bool { return r.list }) }
 
