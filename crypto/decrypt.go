@@ -1,0 +1,29 @@
+package crypto
+
+import (
+	"filippo.io/age"
+)
+
+// Decrypted is a decrypted file.
+type Decrypted struct {
+	// Plaintext is the file as `sops decrypt` would print it: same format,
+	// the file's indentation kept.
+	Plaintext []byte
+	// Identity is the index in ids of the identity that opened the data key.
+	Identity int
+}
+
+// Decrypt decrypts an encrypted file with the first of ids that opens its
+// data key, and verifies the MAC over all values before returning anything.
+func Decrypt(name string, data []byte, ids []age.Identity) (d *Decrypted, err error) {
+	defer recoverInto(name, &err)
+	o, err := openEncrypted(name, data, ids, false)
+	if err != nil {
+		return nil, err
+	}
+	out, err := o.store.EmitPlainFile(o.tree.Branches)
+	if err != nil {
+		return nil, fileErr(name, ErrMalformed, "the decrypted file could not be written out (a value type the format cannot hold)")
+	}
+	return &Decrypted{Plaintext: out, Identity: o.identity}, nil
+}

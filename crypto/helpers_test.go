@@ -1,0 +1,159 @@
+package crypto
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"filippo.io/age"
+	"github.com/google/go-cmp/cmp"
+	"github.com/seal-gitops/seal/test/testbin"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files and the sops-made fixtures in testdata")
+
+// testKey is one of the test identities in testdata/keys (test-only keys,
+// committed so that fixtures and fuzz seeds stay decryptable).
+type testKey struct {
+	name      string
+	id        age.Identity
+	recipient string
+	file      string
+}
+
+func loadKey(t testing.TB, name string) testKey {
+	t.Helper()
+	file := filepath.Join("testdata", "keys", name+".txt")
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, err := age.ParseIdentities(bytes.NewReader(data))
+	if err != nil || len(ids) != 1 {
+		t.Fatalf("%s: parsing the test identity failed: %v", file, err)
+	}
+	var r string
+	switch id := ids[0].(type) {
+	case *age.X25519Identity:
+		r = id.Recipient().String()
+	case *age.HybridIdentity:
+		r = id.Recipient().String()
+	}
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return testKey{name: name, id: ids[0], recipient: r, file: abs}
+}
+
+func recipientsOf(keys ...testKey) []string {
+	var rs []string
+	for _, k := range keys {
+		rs = append(rs, k.recipient)
+	}
+	return rs
+}
+
+func idsOf(keys ...testKey) []age.Identity {
+	var ids []age.Identity
+	for _, k := range keys {
+		ids = append(ids, k.id)
+	}
+	return ids
+}
+
+func readFile(t testing.TB, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// sopsPath returns the real sops CLI, built from source by testbin.
+func sopsPath(t testing.TB) string {
+	t.Helper()
+	p, err := testbin.Path("sops")
+	if err != nil {
+		t.Fatalf("building the sops CLI: %v", err)
+	}
+	return p
+}
+
+// sopsCLI runs the real sops CLI in dir with only the given identities (in a
+// key file of their own): no user config, no other key source.
+func sopsCLI(t testing.TB, sops, dir string, keys []testKey, args ...string) ([]byte, error) {
+	t.Helper()
+	var ring bytes.Buffer
+	for _, k := range keys {
+		ring.Write(readFile(t, k.file))
+	}
+	keyFile := filepath.Join(dir, "keys.txt")
+	if err := os.WriteFile(keyFile, ring.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(sops, append([]string{"--disable-version-check"}, args...)...)
+	cmd.Dir = dir
+	cmd.Env = []string{
+		"PATH=/usr/bin:/bin",
+		"HOME=" + dir,
+		"XDG_CONFIG_HOME=" + dir,
+		"SOPS_AGE_KEY_FILE=" + keyFile,
+	}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return nil, &sopsError{err: err, stderr: stderr.String()}
+	}
+	return stdout.Bytes(), nil
+}
+
+type sopsError struct {
+	err    error
+	stderr string
+}
+
+func (e *sopsError) Error() string {
+	return "sops: " + e.err.Error() + ": " + strings.TrimSpace(e.stderr)
+}
+
+var (
+	maskENC   = regexp.MustCompile(`ENC\[AES256_GCM,data:[^,]*,iv:[^,]*,tag:[^,]*,type:(\w+)\]`)
+	maskAge   = regexp.MustCompile(`(?s)-----BEGIN AGE ENCRYPTED FILE-----.*?-----END AGE ENCRYPTED FILE-----`)
+	maskTime  = regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ`)
+	maskLongR = regexp.MustCompile(`age1pq1[a-z0-9]{20,}`)
+)
+
+// mask replaces the random parts of an encrypted file (ciphertexts, wrapped
+// keys, the MAC, lastmodified) so that its shape can be compared.
+func mask(data []byte) []byte {
+	data = maskENC.ReplaceAll(data, []byte("ENC[AES256_GCM,data:…,iv:…,tag:…,type:$1]"))
+	data = maskAge.ReplaceAll(data, []byte("<age file>"))
+	data = maskTime.ReplaceAll(data, []byte("<lastmodified>"))
+	return maskLongR.ReplaceAllFunc(data, func(r []byte) []byte { return []byte(ShortRecipient(string(r))) })
+}
+
+// checkGolden compares got with testdata/golden/name, or rewrites it with -update.
+func checkGolden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", "golden", name)
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want := readFile(t, path)
+	if !bytes.Equal(want, got) {
+		t.Errorf("%s differs from the golden file (run go test -update after checking):\n%s", name, cmp.Diff(string(want), string(got)))
+	}
+}

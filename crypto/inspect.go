@@ -1,0 +1,61 @@
+package crypto
+
+import (
+	"time"
+)
+
+// Metadata describes an encrypted file, read without any key.
+type Metadata struct {
+	// Recipients are the age recipients the data key is wrapped for, as
+	// written in the file (in every key group).
+	Recipients []string
+	// OtherKeys names the master keys that are not age keys, by type
+	// ("pgp", "kms", …); seal cannot use them.
+	OtherKeys      []string
+	HasMAC         bool
+	EncryptedRegex string
+	Version        string
+	LastModified   time.Time
+	// KeyGroups is the number of key groups; more than one means the data
+	// key is split with Shamir's scheme, ShamirThreshold groups needed.
+	KeyGroups       int
+	ShamirThreshold int
+	// MACOnlyEncrypted is set when the MAC covers only encrypted values;
+	// Decrypt refuses such files.
+	MACOnlyEncrypted bool
+}
+
+// Inspect reads an encrypted file's SOPS metadata; no keys needed, nothing
+// decrypted, the MAC not verified.
+func Inspect(name string, data []byte) (m *Metadata, err error) {
+	defer recoverInto(name, &err)
+	if err := checkSize(name, data); err != nil {
+		return nil, err
+	}
+	_, tree, err := loadEncrypted(name, formatFor(name), data)
+	if err != nil {
+		return nil, err
+	}
+	md := tree.Metadata
+	m = &Metadata{
+		HasMAC:           md.MessageAuthenticationCode != "",
+		EncryptedRegex:   md.EncryptedRegex,
+		Version:          md.Version,
+		LastModified:     md.LastModified,
+		KeyGroups:        len(md.KeyGroups),
+		MACOnlyEncrypted: md.MACOnlyEncrypted,
+	}
+	if len(md.KeyGroups) > 1 {
+		m.ShamirThreshold = md.ShamirThreshold
+		if m.ShamirThreshold <= 0 {
+			m.ShamirThreshold = len(md.KeyGroups)
+		}
+	}
+	for _, g := range md.KeyGroups {
+		for _, k := range ageKeys(g) {
+			m.Recipients = append(m.Recipients, k.Recipient)
+		}
+		m.OtherKeys = append(m.OtherKeys, otherKeys(g)...)
+	}
+	return m, nil
+}
