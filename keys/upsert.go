@@ -70,6 +70,9 @@ func upsert(path string, data []byte, pathRegex string, want []string) ([]byte, 
 	var prefix []byte
 	if doc.Kind == 0 { // empty, or comments only: keep the text, add below it
 		if prefix = bytes.TrimRight(data, " \t\r\n"); len(prefix) > 0 {
+			if !commentsOnly(prefix) {
+				return nil, fmt.Errorf("%s: %w: neither YAML nor comments; fix it before seal edits it", path, ErrInvalidConfig)
+			}
 			prefix = append(prefix, "\n\n"...)
 		}
 		doc = yaml.Node{Kind: yaml.DocumentNode}

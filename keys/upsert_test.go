@@ -16,7 +16,7 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 
 // placeholders maps {{h1}}… in test files to the fixed recipients, which
 // keeps the golden files readable (a hybrid recipient is ~1,950 characters).
-func placeholders(t *testing.T) *strings.Replacer {
+func placeholders(t testing.TB) *strings.Replacer {
 	h1, h2, x1, x2 := fixed(t)
 	return strings.NewReplacer("{{h1}}", h1, "{{h2}}", h2, "{{x1}}", x1, "{{x2}}", x2)
 }

@@ -3,6 +3,7 @@ package keys
 import (
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	yaml "go.yaml.in/yaml/v3"
 )
@@ -41,4 +42,14 @@ func sameSet(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+// commentsOnly reports whether every line of data is blank or a # comment.
+func commentsOnly(data []byte) bool {
+	for line := range strings.Lines(string(data)) {
+		if l := strings.TrimSpace(line); l != "" && !strings.HasPrefix(l, "#") {
+			return false
+		}
+	}
+	return utf8.Valid(data)
 }
