@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -236,3 +237,7 @@ func refsShort(refs []apply.Ref) []string {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+func replaceAll(s, old, new string) string { return strings.ReplaceAll(s, old, new) }
+
+var sortStrings = cmpopts.SortSlices(func(a, b string) bool { return a < b })

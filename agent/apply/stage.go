@@ -69,7 +69,7 @@ func (a *Applier) prepare(objects []*unstructured.Unstructured) ([]*item, error)
 			if !meta.IsNoMatchError(err) {
 				return nil, &ObjectError{Ref: ref, Err: fmt.Errorf("looking up the kind: %w", err)}
 			}
-			reject(ref, "kind %s is not served by the cluster nor defined by a CRD in the set", ref.GroupVersionKind())
+			reject(ref, "kind %s of %s is not served by the cluster nor defined by a CRD in the set", ref.Kind, obj.GetAPIVersion())
 			continue
 		}
 		it := &item{obj: obj.DeepCopy()}
