@@ -62,7 +62,12 @@ func UpsertRule(configPath, pathRegex string, recipients []string) error {
 }
 
 // upsert returns data with the rule set; data itself when nothing changes.
-func upsert(path string, data []byte, pathRegex string, want []string) ([]byte, error) {
+func upsert(path string, data []byte, pathRegex string, want []string) (out []byte, err error) {
+	defer func() {
+		if recover() != nil {
+			out, err = nil, fmt.Errorf("%s: %w: the YAML library failed on it", path, ErrInvalidConfig)
+		}
+	}()
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, fmt.Errorf("%s: %w: %v; fix it before seal edits it", path, ErrInvalidConfig, err)
