@@ -1,0 +1,17 @@
+// Package render turns the manifests under one path of a Git revision into
+// Kubernetes objects, decrypting SOPS-encrypted inputs in memory.
+//
+// A path that holds a kustomization is built with kustomize (plugins off, no
+// exec, no remote bases or URLs, load restrictions root-only); any other path
+// is read as plain YAML and JSON, recursively. Everything it reads is
+// untrusted: anyone who can push to the repository controls it. So render
+// confines every path and symlink to the repository root, caps the size of
+// each file, the bytes read and the number of objects, recovers from panics
+// in third-party parsers, and refuses Secrets that were not encrypted unless
+// the caller allows them.
+//
+// Render must never write anything (decrypted bytes live only in memory and
+// are handed to kustomize through a read-only in-memory adapter), never reach
+// the network or run a program, and never put a decrypted value in an error:
+// once decryption has happened, errors say only which file, document or line.
+package render

@@ -1,0 +1,265 @@
+package render
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"regexp"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+	"sigs.k8s.io/kustomize/api/types"
+	sigsyaml "sigs.k8s.io/yaml"
+)
+
+// scanner checks every kustomization reachable from the one being built
+// before kustomize runs, because kustomize acts on some references at once:
+// it fetches URLs over HTTP and clones remote bases with the git program.
+// It refuses remote references, references that leave the repository, helm
+// charts and plaintext secretGenerator inputs, and tells the adapter which
+// files must arrive encrypted.
+type scanner struct {
+	r           *reader
+	seen        map[string]bool   // kustomization directories scanned
+	kfiles      map[string]bool   // real paths of kustomization files
+	mustEncrypt map[string]string // real path -> the generator that reads it
+	sensitive   bool              // secret generators are part of the build
+}
+
+func newScanner(r *reader) *scanner {
+	return &scanner{r: r, seen: map[string]bool{}, kfiles: map[string]bool{}, mustEncrypt: map[string]string{}}
+}
+
+// ref is one path-valued entry of a kustomization.
+type ref struct {
+	field, value string
+	dirOK        bool // may name a directory holding a kustomization
+}
+
+// scanDir checks the kustomization in dir (a real path) and, recursively,
+// the directories it refers to.
+func (s *scanner) scanDir(dir string) error {
+	if s.seen[dir] {
+		return nil
+	}
+	s.seen[dir] = true
+	var kfile string
+	for _, n := range kustomizationNames {
+		real, info, err := s.r.res.resolve(joinPath(dir, n))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if !info.Mode().IsRegular() {
+			continue
+		}
+		if kfile != "" {
+			return fmt.Errorf("%s: %w: more than one kustomization file (%s, %s)", dir, ErrInvalidManifest, path.Base(kfile), n)
+		}
+		kfile = real
+		s.kfiles[real] = true
+	}
+	if kfile == "" {
+		return nil // kustomize reports the missing kustomization
+	}
+	data, _, err := s.r.read(kfile)
+	if err != nil {
+		return err
+	}
+	if err := checkAliases(kfile, data); err != nil {
+		return err
+	}
+	var k types.Kustomization
+	if err := sigsyaml.Unmarshal(data, &k); err != nil {
+		return fmt.Errorf("%s: %w: %s", kfile, ErrInvalidManifest, yamlProblem(err))
+	}
+	if len(k.HelmCharts) > 0 || len(k.HelmChartInflationGenerator) > 0 {
+		return fmt.Errorf("%s: %w: helm charts (render them into the repository instead)", kfile, ErrUnsupported)
+	}
+	for _, g := range k.SecretGenerator {
+		if err := s.secretGenerator(kfile, dir, g.Name, g.KvPairSources); err != nil {
+			return err
+		}
+	}
+	for _, rf := range refs(&k) {
+		if err := s.checkRef(kfile, dir, rf); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// refs lists the path-valued entries of k. Inline patches and inline
+// generator or transformer configs are left out by the caller's test for a
+// line break.
+func refs(k *types.Kustomization) []ref {
+	var out []ref
+	add := func(field string, dirOK bool, vs ...string) {
+		for _, v := range vs {
+			if v != "" {
+				out = append(out, ref{field, v, dirOK})
+			}
+		}
+	}
+	add("resources", true, k.Resources...)
+	add("bases", true, k.Bases...)
+	add("components", true, k.Components...)
+	add("transformers", true, k.Transformers...)
+	add("validators", true, k.Validators...)
+	add("generators", false, k.Generators...)
+	add("crds", false, k.Crds...)
+	add("configurations", false, k.Configurations...)
+	add("openapi", false, k.OpenAPI["path"])
+	for _, p := range k.Patches {
+		add("patches", false, p.Path)
+	}
+	for _, p := range k.PatchesJson6902 {
+		add("patchesJson6902", false, p.Path)
+	}
+	for _, p := range k.PatchesStrategicMerge {
+		add("patchesStrategicMerge", false, string(p))
+	}
+	for _, r := range k.Replacements {
+		add("replacements", false, r.Path)
+	}
+	for _, g := range k.ConfigMapGenerator {
+		add("configMapGenerator", false, sourcePaths(g.KvPairSources)...)
+	}
+	for _, g := range k.SecretGenerator {
+		add("secretGenerator", false, sourcePaths(g.KvPairSources)...)
+	}
+	return out
+}
+
+// sourcePaths returns the files a generator reads ("key=path" or "path").
+func sourcePaths(src types.KvPairSources) []string {
+	var out []string
+	for _, f := range src.FileSources {
+		if k, p, ok := strings.Cut(f, "="); ok && k != "" {
+			f = p
+		}
+		out = append(out, f)
+	}
+	out = append(out, src.EnvSources...)
+	if src.EnvSource != "" {
+		out = append(out, src.EnvSource)
+	}
+	return out
+}
+
+func (s *scanner) checkRef(kfile, dir string, rf ref) error {
+	if strings.ContainsAny(rf.value, "\n") {
+		return s.inline(kfile, dir, rf)
+	}
+	if isRemote(rf.value) {
+		return fmt.Errorf("%s: %s entry %q: %w: vendor it into the repository", kfile, rf.field, rf.value, ErrRemoteReference)
+	}
+	if strings.HasPrefix(rf.value, "/") {
+		return fmt.Errorf("%s: %s entry %q: %w: use a path relative to the kustomization", kfile, rf.field, rf.value, ErrOutsideRepository)
+	}
+	target := path.Clean(joinPath(dir, rf.value))
+	if target == ".." || strings.HasPrefix(target, "../") {
+		return fmt.Errorf("%s: %s entry %q: %w", kfile, rf.field, rf.value, ErrOutsideRepository)
+	}
+	real, info, err := s.r.res.resolve(target)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil // kustomize reports it, or takes the entry as an inline patch
+	case err != nil:
+		return fmt.Errorf("%s: %s entry %q: %w", kfile, rf.field, rf.value, err)
+	case !info.IsDir():
+		if rf.field == "generators" {
+			return s.generatorConfigFile(kfile, dir, real)
+		}
+		return nil
+	case rf.dirOK:
+		return s.scanDir(real)
+	case rf.field == "generators":
+		return fmt.Errorf("%s: generators entry %q: %w: generators from a directory; list the generator config files instead", kfile, rf.value, ErrUnsupported)
+	}
+	return nil
+}
+
+// inline checks an inline patch or generator config.
+func (s *scanner) inline(kfile, dir string, rf ref) error {
+	if rf.field == "generators" {
+		return s.generatorConfigs(kfile, dir, []byte(rf.value))
+	}
+	if !s.r.opts.AllowPlaintextSecrets && fileHoldsSecretData([]byte(rf.value)) {
+		return fmt.Errorf("%s: %s: %w: an inline patch puts data in a Secret; move it to a SOPS-encrypted file, or allow plaintext Secrets", kfile, rf.field, ErrPlaintextSecret)
+	}
+	return nil
+}
+
+func (s *scanner) generatorConfigFile(kfile, dir, real string) error {
+	data, encrypted, err := s.r.read(real)
+	if err != nil || encrypted {
+		return err
+	}
+	return s.generatorConfigs(real, dir, data)
+}
+
+// generatorConfigs applies the secretGenerator rules to SecretGenerator
+// configs listed under generators. Their files are relative to dir.
+func (s *scanner) generatorConfigs(name, dir string, data []byte) error {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for {
+		var g types.SecretArgs
+		var head struct {
+			Kind     string `yaml:"kind"`
+			Metadata struct {
+				Name string `yaml:"name"`
+			} `yaml:"metadata"`
+			Literals []string `yaml:"literals"`
+			Files    []string `yaml:"files"`
+			Envs     []string `yaml:"envs"`
+			Env      string   `yaml:"env"`
+		}
+		if err := dec.Decode(&head); err != nil {
+			return nil // not YAML kustomize can use either; it reports it
+		}
+		if head.Kind != "SecretGenerator" {
+			continue
+		}
+		g.LiteralSources, g.FileSources, g.EnvSources, g.EnvSource = head.Literals, head.Files, head.Envs, head.Env
+		if err := s.secretGenerator(name, dir, head.Metadata.Name, g.KvPairSources); err != nil {
+			return err
+		}
+		for _, p := range sourcePaths(g.KvPairSources) {
+			if err := s.checkRef(name, dir, ref{field: "SecretGenerator", value: p}); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// secretGenerator refuses literals and records the files that must be
+// encrypted, unless plaintext Secrets are allowed.
+func (s *scanner) secretGenerator(kfile, dir, name string, src types.KvPairSources) error {
+	s.sensitive = true
+	if s.r.opts.AllowPlaintextSecrets {
+		return nil
+	}
+	if len(src.LiteralSources) > 0 {
+		return fmt.Errorf("%s: secretGenerator %q: %w: literals are plaintext; put the values in a SOPS-encrypted env file, or allow plaintext Secrets", kfile, name, ErrPlaintextSecret)
+	}
+	for _, p := range sourcePaths(src) {
+		target := path.Clean(joinPath(dir, p))
+		if real, _, err := s.r.res.resolve(target); err == nil {
+			s.mustEncrypt[real] = fmt.Sprintf("secretGenerator %q in %s", name, kfile)
+		}
+	}
+	return nil
+}
+
+// remotePrefix matches what kustomize would fetch or clone: any URL scheme,
+// scp-like "user@host:", go-getter's "git::" and bare github.com paths.
+var remotePrefix = regexp.MustCompile(`(?i)^(git::|[a-z][a-z0-9+.-]*://|[a-z][a-z0-9-]*@|github\.com[/:])`)
+
+func isRemote(v string) bool {
+	return remotePrefix.MatchString(strings.TrimSpace(v))
+}

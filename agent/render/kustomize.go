@@ -1,0 +1,150 @@
+package render
+
+import (
+	"fmt"
+	"log"
+	"regexp"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	utiljson "k8s.io/apimachinery/pkg/util/json"
+	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/api/resmap"
+	"sigs.k8s.io/kustomize/api/types"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
+)
+
+// renderKustomize builds the kustomization in dir (a real path).
+func renderKustomize(r *reader, dir string, res *Result) error {
+	s := newScanner(r)
+	if err := s.scanDir(dir); err != nil {
+		return err
+	}
+	a := newAdapter(r, s)
+	m, err := build(a, virtual(dir))
+	if a.fatal != nil {
+		return a.fatal
+	}
+	if err != nil {
+		return a.explain(dir, err)
+	}
+	resources := m.Resources()
+	m.Clear()
+	if err := r.lim.add(dir, len(resources)); err != nil {
+		return err
+	}
+	res.Objects = make([]*unstructured.Unstructured, 0, len(resources))
+	for i, rs := range resources {
+		resources[i] = nil // let each resource go once converted
+		j, err := rs.MarshalJSON()
+		if err != nil {
+			return fmt.Errorf("%s: %w: cannot encode object %d", dir, ErrKustomize, i+1)
+		}
+		var obj map[string]any
+		if err := utiljson.Unmarshal(j, &obj); err != nil {
+			return fmt.Errorf("%s: %w: cannot decode object %d", dir, ErrKustomize, i+1)
+		}
+		u := &unstructured.Unstructured{Object: obj}
+		if err := checkObject(u); err != nil {
+			return fmt.Errorf("%s: %w: object %d: %s", dir, ErrInvalidManifest, i+1, err)
+		}
+		res.Objects = append(res.Objects, u)
+	}
+	return nil
+}
+
+// buildMu serializes builds: kustomize keeps the OpenAPI schema a
+// kustomization may set in process-wide state (kyaml's openapi package), and
+// build swaps the standard logger's output.
+var buildMu sync.Mutex
+
+// recovered carries a panic out of kustomize.
+type recovered struct{ value any }
+
+// build runs kustomize with plugins off and root-only loading. Kustomize
+// logs resource values through the standard logger and sometimes calls
+// log.Fatal, which would exit the agent; while it runs, that output goes to
+// logGuard, which drops it and turns log.Fatal into a panic recovered here.
+func build(fsys filesys.FileSystem, dir string) (m resmap.ResMap, err error) {
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	prev := log.Writer()
+	log.SetOutput(logGuard{})
+	defer log.SetOutput(prev)
+	defer func() {
+		if p := recover(); p != nil {
+			m, err = nil, &recovered{p}
+		}
+	}()
+	k := krusty.MakeKustomizer(&krusty.Options{
+		Reorder:          krusty.ReorderOptionLegacy,
+		LoadRestrictions: types.LoadRestrictionsRootOnly,
+		PluginConfig:     types.DisabledPluginConfig(),
+	})
+	return k.Run(fsys, dir)
+}
+
+func (r *recovered) Error() string { return fmt.Sprint(r.value) }
+
+// logGuard drops standard-logger output during a build and panics when the
+// writer is log.Fatal*, so the process does not exit.
+type logGuard struct{}
+
+func (logGuard) Write(p []byte) (int, error) {
+	pcs := make([]uintptr, 16)
+	frames := runtime.CallersFrames(pcs[:runtime.Callers(2, pcs)])
+	for {
+		f, more := frames.Next()
+		if strings.HasPrefix(f.Function, "log.Fatal") || strings.HasPrefix(f.Function, "log.(*Logger).Fatal") {
+			panic("kustomize called log.Fatal")
+		}
+		if !more {
+			return len(p), nil
+		}
+	}
+}
+
+var (
+	lineRef = regexp.MustCompile(`line \d+`)
+)
+
+// explain turns a kustomize failure into our error. Kustomize quotes
+// resources in its messages, so when the build read decrypted or secret data
+// the message is withheld and only the files and lines it names are kept.
+func (a *adapter) explain(dir string, err error) error {
+	msg := strings.ReplaceAll(strings.ReplaceAll(err.Error(), vroot+"/", ""), vroot, ".")
+	_, panicked := err.(*recovered)
+	if !a.sensitive {
+		if panicked {
+			return fmt.Errorf("%s: %w: %w: %s", dir, ErrKustomize, ErrPanic, firstLine(msg, 300))
+		}
+		return fmt.Errorf("%s: %w: %s", dir, ErrKustomize, msg)
+	}
+	var named []string
+	for f := range a.r.files {
+		if strings.Contains(msg, f) {
+			named = append(named, f)
+		}
+	}
+	sort.Strings(named)
+	named = append(named, lineRef.FindAllString(msg, 3)...)
+	hint := ""
+	if len(named) > 0 {
+		hint = "; it names " + strings.Join(named, ", ")
+	}
+	if panicked {
+		return fmt.Errorf("%s: %w: %w (message withheld because the build read secret data%s)", dir, ErrKustomize, ErrPanic, hint)
+	}
+	return fmt.Errorf("%s: %w (message withheld because the build read secret data%s)", dir, ErrKustomize, hint)
+}
+
+func firstLine(s string, max int) string {
+	s, _, _ = strings.Cut(s, "\n")
+	if len(s) > max {
+		s = s[:max] + "..."
+	}
+	return s
+}

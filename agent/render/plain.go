@@ -1,0 +1,110 @@
+package render
+
+import (
+	"fmt"
+	"io/fs"
+	"path"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+// renderPlain reads every .yaml, .yml and .json file under dir, recursively
+// and in lexical order, skipping hidden files and directories. Symlinks that
+// stay in the repository are followed; a directory reached twice (through a
+// link, or a link loop) is read once.
+func renderPlain(r *reader, dir string, res *Result) error {
+	p := &plainWalk{r: r, res: res, seen: map[string]bool{dir: true}}
+	return p.walk(dir, dir)
+}
+
+type plainWalk struct {
+	r    *reader
+	res  *Result
+	seen map[string]bool // real directories already walked
+}
+
+// walk reads the directory at real; shown is its path as the tree shows it
+// (through links), used in errors.
+func (p *plainWalk) walk(shown, real string) error {
+	entries, err := fs.ReadDir(p.r.fsys, real)
+	if err != nil {
+		return fmt.Errorf("%s: %w", shown, notFound(err))
+	}
+	for _, e := range entries {
+		if err := p.r.ctx.Err(); err != nil {
+			return fmt.Errorf("%s: %w", shown, err)
+		}
+		name := e.Name()
+		if strings.HasPrefix(name, ".") {
+			continue
+		}
+		eShown, eReal, typ := joinPath(shown, name), joinPath(real, name), e.Type()
+		if typ == fs.ModeSymlink {
+			target, info, err := p.r.res.resolve(eReal)
+			if err != nil {
+				return err
+			}
+			eReal, typ = target, info.Mode().Type()
+		}
+		switch {
+		case typ.IsDir():
+			if p.seen[eReal] {
+				continue
+			}
+			p.seen[eReal] = true
+			if err := p.walk(eShown, eReal); err != nil {
+				return err
+			}
+		case typ.IsRegular() && isManifestName(name):
+			if err := p.file(eShown, eReal); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func isManifestName(name string) bool {
+	switch strings.ToLower(path.Ext(name)) {
+	case ".yaml", ".yml", ".json":
+		return true
+	}
+	return false
+}
+
+// file decodes one manifest file. Plaintext from a decrypted file is wiped
+// once decoded: only the objects keep the values.
+func (p *plainWalk) file(shown, real string) error {
+	data, encrypted, err := p.r.read(real)
+	if err != nil {
+		return err
+	}
+	if encrypted {
+		defer clear(data)
+	}
+	allow := encrypted || p.r.opts.AllowPlaintextSecrets
+	err = decodeManifests(shown, data, func(doc, _ int, obj *unstructured.Unstructured) error {
+		if !allow && holdsSecretData(obj) {
+			return plaintextSecretError(shown, doc, obj)
+		}
+		if err := p.r.lim.add(shown, 1); err != nil {
+			return err
+		}
+		p.res.Objects = append(p.res.Objects, obj)
+		return nil
+	})
+	if err != nil && isKustomizationName(path.Base(shown)) {
+		err = fmt.Errorf("%w (kustomization files are built only when the GitSync's path points at their directory)", err)
+	}
+	return err
+}
+
+func isKustomizationName(name string) bool {
+	for _, n := range kustomizationNames {
+		if n == name {
+			return true
+		}
+	}
+	return false
+}

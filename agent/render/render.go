@@ -1,0 +1,115 @@
+package render
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+// Decryptor opens SOPS-encrypted files. The agent's crypto package provides
+// the real one.
+type Decryptor interface {
+	// Decrypt returns the plaintext of a SOPS-encrypted file (MAC verified)
+	// and an id of the key that opened it (for per-key counts); errors name
+	// the file and never contain values.
+	Decrypt(name string, data []byte) (plaintext []byte, keyID string, err error)
+}
+
+// Options says what to render and within which limits.
+type Options struct {
+	// Path is a directory within the file system, slash-separated; "" or
+	// "." is the root. A kustomization there selects kustomize mode.
+	Path string
+	// Decryptor opens SOPS-encrypted files; nil fails any encrypted file.
+	Decryptor Decryptor
+	// IsEncrypted is the cheap SOPS detection applied to every file read.
+	// Required.
+	IsEncrypted func([]byte) bool
+	// AllowPlaintextSecrets lets Secrets with data come from unencrypted
+	// files and secretGenerator literals or plaintext files.
+	AllowPlaintextSecrets bool
+	// MaxFileSize caps each file, checked before it is read
+	// (DefaultMaxFileSize when 0).
+	MaxFileSize int64
+	// MaxTotalSize caps the bytes read by the whole render, re-reads
+	// included (DefaultMaxTotalSize when 0).
+	MaxTotalSize int64
+	// MaxObjects caps the number of objects rendered (DefaultMaxObjects when 0).
+	MaxObjects int
+}
+
+// Result is what a render produced.
+type Result struct {
+	// Objects in a deterministic order: plain mode keeps file (lexical) and
+	// document order; kustomize mode uses kustomize's legacy kind order.
+	Objects []*unstructured.Unstructured
+	// KeyUsage counts, per key id, the distinct files that key decrypted.
+	KeyUsage map[string]int
+	// Files is the number of distinct files read.
+	Files int
+}
+
+// kustomizationNames are the file names kustomize recognizes, in its order.
+var kustomizationNames = []string{"kustomization.yaml", "kustomization.yml", "Kustomization"}
+
+// Render reads the manifests under opts.Path of fsys and returns the objects
+// they describe. fsys must implement fs.ReadLinkFS so that symlinks can be
+// confined to the repository; it is never written.
+func Render(ctx context.Context, fsys fs.FS, opts Options) (*Result, error) {
+	if opts.IsEncrypted == nil {
+		return nil, errors.New("render: Options.IsEncrypted is required")
+	}
+	if _, ok := fsys.(fs.ReadLinkFS); !ok {
+		return nil, errors.New("render: the file system must implement fs.ReadLinkFS so symlinks can be confined")
+	}
+	r := newReader(ctx, fsys, &opts)
+	dir, info, err := r.res.resolve(opts.Path)
+	if err != nil {
+		return nil, fmt.Errorf("path %q: %w", opts.Path, err)
+	}
+	if !info.IsDir() {
+		return nil, fmt.Errorf("path %q: not a directory", opts.Path)
+	}
+	res := &Result{}
+	kfile, err := findKustomization(r.res, dir)
+	if err != nil {
+		return nil, err
+	}
+	if kfile != "" {
+		err = renderKustomize(r, dir, res)
+	} else {
+		err = renderPlain(r, dir, res)
+	}
+	if err != nil {
+		return nil, err
+	}
+	r.result(res)
+	return res, nil
+}
+
+// findKustomization returns the real path of the kustomization file in dir,
+// or "" when there is none.
+func findKustomization(res *resolver, dir string) (string, error) {
+	for _, n := range kustomizationNames {
+		real, info, err := res.resolve(joinPath(dir, n))
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			continue
+		case err != nil:
+			return "", err
+		case info.Mode().IsRegular():
+			return real, nil
+		}
+	}
+	return "", nil
+}
+
+func joinPath(dir, name string) string {
+	if dir == "." || dir == "" {
+		return name
+	}
+	return dir + "/" + name
+}
