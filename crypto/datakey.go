@@ -205,7 +205,15 @@ func noIdentityError(name string, md *sops.Metadata, ids []age.Identity, got, ne
 	if len(md.KeyGroups) > 1 {
 		shamirNote = " (it needs " + itoa(need) + " of its " + itoa(len(md.KeyGroups)) + " Shamir key groups; the identities given open " + itoa(got) + ")"
 	}
-	return fileErr(name, ErrNoMatchingIdentity, "the file is encrypted for %s; none of the %d identities given opens it%s. Use the private key of one of these recipients, or ask someone who can decrypt the file to add your recipient with `seal keys rotate`", strings.Join(rs, ", "), n, shamirNote)
+	given := "no identity was given"
+	switch n {
+	case 0:
+	case 1:
+		given = "the identity given does not open it"
+	default:
+		given = "none of the " + itoa(n) + " identities given opens it"
+	}
+	return fileErr(name, ErrNoMatchingIdentity, "the file is encrypted for %s; %s%s. Use the private key of one of these recipients, or ask someone who can decrypt the file to add your recipient with `seal keys rotate`", strings.Join(rs, ", "), given, shamirNote)
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }

@@ -87,14 +87,16 @@ func sopsPath(t testing.TB) string {
 }
 
 // sopsCLI runs the real sops CLI in dir with only the given identities (in a
-// key file of their own): no user config, no other key source.
+// key file in a home directory of their own): no user config, no other key
+// source.
 func sopsCLI(t testing.TB, sops, dir string, keys []testKey, args ...string) ([]byte, error) {
 	t.Helper()
 	var ring bytes.Buffer
 	for _, k := range keys {
 		ring.Write(readFile(t, k.file))
 	}
-	keyFile := filepath.Join(dir, "keys.txt")
+	home := t.TempDir()
+	keyFile := filepath.Join(home, "keys.txt")
 	if err := os.WriteFile(keyFile, ring.Bytes(), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -102,8 +104,8 @@ func sopsCLI(t testing.TB, sops, dir string, keys []testKey, args ...string) ([]
 	cmd.Dir = dir
 	cmd.Env = []string{
 		"PATH=/usr/bin:/bin",
-		"HOME=" + dir,
-		"XDG_CONFIG_HOME=" + dir,
+		"HOME=" + home,
+		"XDG_CONFIG_HOME=" + home,
 		"SOPS_AGE_KEY_FILE=" + keyFile,
 	}
 	var stdout, stderr bytes.Buffer

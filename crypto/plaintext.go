@@ -175,4 +175,3 @@ func walkNodes(n *yaml.Node, path []string, display string, fn func(*yaml.Node, 
 		fn(n, path, display)
 	}
 }
-

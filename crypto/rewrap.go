@@ -63,7 +63,6 @@ func Rewrap(name string, data []byte, ids []age.Identity, recipients []string, n
 	return out, err == nil, err
 }
 
-
 // sameRecipients reports whether a key group holds exactly the recipients,
 // as age keys and nothing else.
 func sameRecipients(group sops.KeyGroup, rs []recipient) bool {
