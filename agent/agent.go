@@ -1,36 +1,72 @@
 package agent
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/spf13/pflag"
 )
 
-// Main runs seal-agent with the given arguments and returns the process
-// exit code.
-func Main(args []string) int {
-	fs := pflag.NewFlagSet("seal-agent", pflag.ContinueOnError)
-	fs.Usage = func() {
-		fmt.Fprint(os.Stderr, `seal-agent syncs a Kubernetes cluster from an encrypted Git repository.
+const usage = `seal-agent syncs a Kubernetes cluster from an encrypted Git repository.
 
-This build is the project's foundation and does not sync anything yet; the
-reconciler arrives with the agent issue.
+It reconciles GitSync objects (seal.dev/v1alpha1): for each, every interval
+and whenever its spec changes, it fetches the Git ref, renders the manifests
+under the path (plain YAML or kustomize), decrypts SOPS-encrypted files in
+memory with its own age key, applies everything with server-side apply,
+prunes what was removed from Git, corrects drift, and reports on the
+GitSync's status, in events and in metrics.
+
+On first start it generates its key into the Secret --key-secret in
+--agent-namespace and publishes the public recipient in the ConfigMap
+seal-agent-public-key; developers encrypt to it with
+"seal keys fetch --update-config PATH_REGEX" and "seal encrypt".
 
 Usage:
   seal-agent [flags]
 
 Flags:
-`)
+`
+
+// Main runs seal-agent with args and returns the process exit code: 0 after
+// a clean shutdown, 1 on failure, 2 on a usage error.
+func Main(args []string) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return run(ctx, args, os.Getenv, os.Stderr)
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) int {
+	opts := defaultOptions(getenv)
+	fs := pflag.NewFlagSet("seal-agent", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usage)
 		fs.PrintDefaults()
 	}
+	opts.bind(fs)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			return 0
 		}
+		fmt.Fprintf(stderr, "seal-agent: error: %v\nseal-agent: hint: run seal-agent --help for the flags\n", err)
 		return 2
 	}
-	fmt.Fprintln(os.Stderr, "seal-agent: error: the reconciler is not built yet")
-	return 1
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "seal-agent: error: unexpected argument %q: seal-agent takes only flags\n", fs.Arg(0))
+		return 2
+	}
+	if err := opts.validate(); err != nil {
+		fmt.Fprintf(stderr, "seal-agent: error: %v\n", err)
+		return 2
+	}
+	if err := Run(ctx, opts, stderr); err != nil {
+		fmt.Fprintf(stderr, "seal-agent: error: %v\n", err)
+		return 1
+	}
+	return 0
 }

@@ -1,0 +1,85 @@
+package controller
+
+import (
+	"fmt"
+	"sync"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/seal-gitops/seal/agent/api/v1alpha1"
+	"github.com/seal-gitops/seal/agent/apply"
+)
+
+// appliers keeps one apply.Applier per GitSync: an Applier remembers what
+// it applied, which is what lets a resync with nothing changed send no
+// write request. A GitSync whose target namespace or service account
+// changes gets a new one.
+type appliers struct {
+	config         *rest.Config
+	scheme         *runtime.Scheme
+	mapper         meta.RESTMapper
+	workers        int
+	agentNamespace string
+
+	mu sync.Mutex
+	m  map[types.NamespacedName]applierEntry
+}
+
+type applierEntry struct {
+	uid     types.UID
+	options string // what the Applier was built for
+	applier *apply.Applier
+}
+
+func (a *appliers) get(gs *v1alpha1.GitSync) (*apply.Applier, error) {
+	key := types.NamespacedName{Namespace: gs.Namespace, Name: gs.Name}
+	options := gs.Spec.TargetNamespace + "\x00" + gs.Spec.ServiceAccountName
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if e, ok := a.m[key]; ok && e.uid == gs.UID && e.options == options {
+		return e.applier, nil
+	}
+	c, err := a.client(gs)
+	if err != nil {
+		return nil, err
+	}
+	opts := apply.DefaultOptions()
+	opts.Concurrency = a.workers
+	opts.TargetNamespace = gs.Spec.TargetNamespace
+	opts.Labels = gs.OwnerLabels()
+	opts.AgentNamespace = a.agentNamespace
+	applier, err := apply.New(c, opts)
+	if err != nil {
+		return nil, err
+	}
+	if a.m == nil {
+		a.m = map[types.NamespacedName]applierEntry{}
+	}
+	a.m[key] = applierEntry{uid: gs.UID, options: options, applier: applier}
+	return applier, nil
+}
+
+func (a *appliers) forget(key types.NamespacedName) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	delete(a.m, key)
+}
+
+// client is an uncached client (applying needs no informers, and caching
+// every kind would cost memory) acting as the agent, or as the GitSync's
+// service account when spec.serviceAccountName is set.
+func (a *appliers) client(gs *v1alpha1.GitSync) (client.Client, error) {
+	cfg := rest.CopyConfig(a.config)
+	if sa := gs.Spec.ServiceAccountName; sa != "" {
+		cfg.Impersonate = rest.ImpersonationConfig{UserName: fmt.Sprintf("system:serviceaccount:%s:%s", gs.Namespace, sa)}
+	}
+	c, err := client.New(cfg, client.Options{Scheme: a.scheme, Mapper: a.mapper})
+	if err != nil {
+		return nil, fmt.Errorf("building the apply client: %w", err)
+	}
+	return c, nil
+}

@@ -1,0 +1,133 @@
+package controller
+
+import (
+	"context"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/events"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/seal-gitops/seal/agent/api/v1alpha1"
+	"github.com/seal-gitops/seal/agent/keyring"
+	"github.com/seal-gitops/seal/agent/source"
+)
+
+// retryInterval bounds the wait before a failed sync is tried again.
+const retryInterval = time.Minute
+
+// Config is what the reconciler needs from the agent.
+type Config struct {
+	RESTConfig     *rest.Config
+	Scheme         *runtime.Scheme
+	Mapper         meta.RESTMapper
+	Fetcher        *source.Fetcher
+	Keys           *keyring.Store
+	Metrics        *Metrics
+	AgentNamespace string
+	ApplyWorkers   int
+	MaxFileSize    int64
+	MaxRenderSize  int64
+	Concurrency    int
+}
+
+// Reconciler syncs GitSyncs.
+type Reconciler struct {
+	Config
+	Client    client.Client // cached: GitSyncs
+	APIReader client.Reader // uncached: Secrets, which the agent does not watch
+	Recorder  events.EventRecorder
+
+	appliers *appliers
+}
+
+// Setup builds the reconciler and registers it with mgr.
+func Setup(mgr manager.Manager, cfg Config) error {
+	r := &Reconciler{
+		Config:    cfg,
+		Client:    mgr.GetClient(),
+		APIReader: mgr.GetAPIReader(),
+		Recorder:  mgr.GetEventRecorder("seal-agent"),
+		appliers: &appliers{
+			config: cfg.RESTConfig, scheme: cfg.Scheme, mapper: cfg.Mapper,
+			workers: cfg.ApplyWorkers, agentNamespace: cfg.AgentNamespace,
+		},
+	}
+	return builder.ControllerManagedBy(mgr).
+		For(&v1alpha1.GitSync{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		WithOptions(controller.Options{MaxConcurrentReconciles: cfg.Concurrency}).
+		Complete(r)
+}
+
+// Reconcile syncs one GitSync and records the outcome with one status
+// patch, sent only when the status changed: a resync where nothing changed
+// writes nothing.
+func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (result reconcile.Result, retErr error) {
+	var gs v1alpha1.GitSync
+	if err := r.Client.Get(ctx, req.NamespacedName, &gs); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.appliers.forget(req.NamespacedName)
+			return reconcile.Result{}, nil
+		}
+		return reconcile.Result{}, err
+	}
+	if !gs.DeletionTimestamp.IsZero() {
+		r.appliers.forget(req.NamespacedName)
+		return reconcile.Result{}, nil
+	}
+	base := gs.DeepCopy()
+	defer func() {
+		if err := r.patchStatus(ctx, base, &gs); err != nil && retErr == nil {
+			retErr = err
+		}
+	}()
+	gs.Status.ObservedGeneration = gs.Generation
+	if gs.Spec.Suspend {
+		markSuspended(&gs)
+		return reconcile.Result{}, nil
+	}
+
+	start := time.Now()
+	syncCtx, cancel := context.WithTimeout(ctx, timeout(&gs))
+	var attempted string
+	out, serr := r.sync(syncCtx, &gs, &attempted)
+	cancel()
+	if attempted != "" {
+		gs.Status.LastAttemptedRevision = attempted
+	}
+	r.record(ctx, &gs, out, serr, time.Since(start))
+
+	interval := gs.Spec.Interval.Duration
+	if interval <= 0 {
+		interval = v1alpha1.DefaultInterval
+	}
+	if serr != nil && interval > retryInterval {
+		interval = retryInterval
+	}
+	return reconcile.Result{RequeueAfter: interval}, nil
+}
+
+// patchStatus sends the status as a merge patch against what was read, and
+// nothing when it did not change.
+func (r *Reconciler) patchStatus(ctx context.Context, base, gs *v1alpha1.GitSync) error {
+	patch := client.MergeFrom(base)
+	data, err := patch.Data(gs)
+	if err != nil {
+		return err
+	}
+	if string(data) == "{}" {
+		return nil
+	}
+	if err := r.Client.Status().Patch(ctx, gs, patch); err != nil && !apierrors.IsNotFound(err) {
+		return err
+	}
+	return nil
+}

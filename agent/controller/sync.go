@@ -1,0 +1,200 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/seal-gitops/seal/agent/api/v1alpha1"
+	"github.com/seal-gitops/seal/agent/apply"
+	"github.com/seal-gitops/seal/agent/keyring"
+	"github.com/seal-gitops/seal/agent/render"
+	"github.com/seal-gitops/seal/agent/source"
+	"github.com/seal-gitops/seal/crypto"
+	"github.com/seal-gitops/seal/keys"
+)
+
+// stageError is a failed sync: the condition reason, and an error whose
+// message names the file or object and says what to do.
+type stageError struct {
+	reason string
+	err    error
+}
+
+func (e *stageError) Error() string { return e.err.Error() }
+func (e *stageError) Unwrap() error { return e.err }
+
+func fail(reason string, err error) *stageError { return &stageError{reason: reason, err: err} }
+
+// outcome is what a sync did.
+type outcome struct {
+	revision  string
+	applied   *apply.Result
+	pruned    *apply.Result
+	inventory []apply.Ref
+	keyUsage  map[string]int
+	objects   int
+}
+
+// sync runs the stages for gs. attempted is set as soon as the revision is
+// known, also when a later stage fails. Nothing is pruned unless every
+// stage before pruning succeeded.
+func (r *Reconciler) sync(ctx context.Context, gs *v1alpha1.GitSync, attempted *string) (*outcome, *stageError) {
+	auth, err := r.gitAuth(ctx, gs)
+	if err != nil {
+		return nil, fail(v1alpha1.ReasonGitFetchFailed, err)
+	}
+	ref := source.Ref{Branch: gs.Spec.Ref.Branch, Tag: gs.Spec.Ref.Tag, Commit: gs.Spec.Ref.Commit}
+	if ref == (source.Ref{}) {
+		ref.Branch = v1alpha1.DefaultBranch
+	}
+	rev, err := r.Fetcher.Fetch(ctx, gs.Namespace+"/"+gs.Name, gs.Spec.URL, ref, auth)
+	if err != nil {
+		return nil, fail(v1alpha1.ReasonGitFetchFailed, err)
+	}
+	*attempted = rev.SHA
+
+	ring, err := r.decryptionRing(ctx, gs)
+	if err != nil {
+		return nil, fail(v1alpha1.ReasonDecryptionFailed, err)
+	}
+	rendered, err := render.Render(ctx, rev.FS, render.Options{
+		Path:                  gs.Spec.Path,
+		Decryptor:             decryptor{ring: ring},
+		IsEncrypted:           crypto.IsEncrypted,
+		AllowPlaintextSecrets: gs.Spec.AllowPlaintextSecrets,
+		MaxFileSize:           r.MaxFileSize,
+		MaxTotalSize:          r.MaxRenderSize,
+	})
+	if err != nil {
+		if isDecryptError(err) {
+			return nil, fail(v1alpha1.ReasonDecryptionFailed, err)
+		}
+		return nil, fail(v1alpha1.ReasonRenderFailed, err)
+	}
+	out := &outcome{revision: rev.SHA, keyUsage: rendered.KeyUsage, objects: len(rendered.Objects)}
+	previous := inventoryRefs(gs.Status.Inventory)
+	if len(rendered.Objects) == 0 && len(previous) > 0 && !gs.Spec.AllowEmpty {
+		return nil, fail(v1alpha1.ReasonEmptyRender, fmt.Errorf(
+			"path %q of revision %s rendered no objects, and the last sync applied %d: nothing was applied or pruned; set spec.allowEmpty to true if removing everything is intended",
+			displayPath(gs.Spec.Path), short(rev.SHA), len(previous)))
+	}
+
+	applier, err := r.appliers.get(gs)
+	if err != nil {
+		return nil, fail(v1alpha1.ReasonApplyFailed, err)
+	}
+	out.applied, err = applier.Apply(ctx, rendered.Objects)
+	rendered = nil // the only copy of the render; let it go before pruning
+	if err != nil {
+		return nil, fail(v1alpha1.ReasonApplyFailed, fmt.Errorf("applying revision %s: %w", short(rev.SHA), err))
+	}
+	out.inventory = out.applied.Inventory
+
+	stale := apply.Stale(previous, out.inventory)
+	if !gs.Spec.PruneEnabled() || len(stale) == 0 {
+		return out, nil
+	}
+	out.pruned, err = applier.Prune(ctx, stale)
+	if err != nil {
+		// Keep what could not be deleted in the inventory, so the next
+		// sync tries again.
+		out.inventory = append(out.inventory, notDeleted(stale, out.pruned)...)
+		apply.SortRefs(out.inventory)
+		return out, fail(v1alpha1.ReasonPruneFailed, fmt.Errorf("pruning objects removed from Git: %w", err))
+	}
+	return out, nil
+}
+
+// gitAuth reads the git credentials Secret named by spec.secretRef.
+func (r *Reconciler) gitAuth(ctx context.Context, gs *v1alpha1.GitSync) (source.Auth, error) {
+	if gs.Spec.SecretRef == nil {
+		return source.Auth{}, nil
+	}
+	secret, err := r.secret(ctx, gs.Namespace, gs.Spec.SecretRef.Name, "spec.secretRef")
+	if err != nil {
+		return source.Auth{}, err
+	}
+	return source.AuthFromSecret(fmt.Sprintf("Secret %s/%s", secret.Namespace, secret.Name), secret.Data)
+}
+
+// decryptionRing is the GitSync's own identities when it names a Secret,
+// else the agent's key ring.
+func (r *Reconciler) decryptionRing(ctx context.Context, gs *v1alpha1.GitSync) (*keys.Ring, error) {
+	if d := gs.Spec.Decryption; d != nil && d.SecretRef != nil {
+		secret, err := r.secret(ctx, gs.Namespace, d.SecretRef.Name, "spec.decryption.secretRef")
+		if err != nil {
+			return nil, err
+		}
+		return keyring.FromSecret(secret)
+	}
+	return r.Keys.Ring(ctx)
+}
+
+func (r *Reconciler) secret(ctx context.Context, namespace, name, field string) (*corev1.Secret, error) {
+	var secret corev1.Secret
+	if err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, &secret); err != nil {
+		return nil, fmt.Errorf("reading Secret %s/%s named by %s: %w", namespace, name, field, err)
+	}
+	return &secret, nil
+}
+
+// notDeleted lists the stale objects that prune did not delete.
+func notDeleted(stale []apply.Ref, pruned *apply.Result) []apply.Ref {
+	deleted := map[apply.Ref]bool{}
+	if pruned != nil {
+		for _, o := range pruned.Objects {
+			if o.Action == apply.Deleted || o.Action == apply.Skipped {
+				deleted[o.Ref] = true
+			}
+		}
+	}
+	var left []apply.Ref
+	for _, ref := range stale {
+		if !deleted[ref] {
+			left = append(left, ref)
+		}
+	}
+	return left
+}
+
+func inventoryRefs(in []v1alpha1.ObjectRef) []apply.Ref {
+	out := make([]apply.Ref, len(in))
+	for i, o := range in {
+		out[i] = apply.Ref(o)
+	}
+	return out
+}
+
+func inventoryEntries(in []apply.Ref) []v1alpha1.ObjectRef {
+	out := make([]v1alpha1.ObjectRef, len(in))
+	for i, o := range in {
+		out[i] = v1alpha1.ObjectRef(o)
+	}
+	return out
+}
+
+func displayPath(p string) string {
+	if p == "" {
+		return "."
+	}
+	return p
+}
+
+func short(sha string) string {
+	if len(sha) > 12 {
+		return sha[:12]
+	}
+	return sha
+}
+
+// timeout is the GitSync's per-sync timeout.
+func timeout(gs *v1alpha1.GitSync) time.Duration {
+	if gs.Spec.Timeout != nil && gs.Spec.Timeout.Duration > 0 {
+		return gs.Spec.Timeout.Duration
+	}
+	return v1alpha1.DefaultTimeout
+}

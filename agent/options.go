@@ -1,0 +1,96 @@
+package agent
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/seal-gitops/seal/agent/keyring"
+)
+
+// Options are seal-agent's flags.
+type Options struct {
+	Kubeconfig     string
+	WatchNamespace string
+	AgentNamespace string
+	KeySecret      string
+	MetricsAddr    string
+	ProbeAddr      string
+	LeaderElect    bool
+	Concurrency    int
+	ApplyWorkers   int
+	DataDir        string
+	MaxFileSize    int64
+	MaxRenderSize  int64
+	KubeQPS        float32
+	KubeBurst      int
+	ShutdownGrace  time.Duration
+	LogFormat      string
+	LogLevel       string
+}
+
+// defaultOptions are the flag defaults. The agent's namespace comes from
+// POD_NAMESPACE, which the Deployment sets from the downward API.
+func defaultOptions(getenv func(string) string) Options {
+	ns := getenv("POD_NAMESPACE")
+	if ns == "" {
+		ns = "seal-system"
+	}
+	return Options{
+		AgentNamespace: ns,
+		KeySecret:      keyring.DefaultSecretName,
+		MetricsAddr:    ":8080",
+		ProbeAddr:      ":8081",
+		Concurrency:    4,
+		ApplyWorkers:   16,
+		DataDir:        filepath.Join(os.TempDir(), "seal-agent"),
+		MaxFileSize:    4 << 20,
+		MaxRenderSize:  128 << 20,
+		KubeQPS:        200,
+		KubeBurst:      400,
+		ShutdownGrace:  30 * time.Second,
+		LogFormat:      "json",
+		LogLevel:       "info",
+	}
+}
+
+func (o *Options) bind(fs *pflag.FlagSet) {
+	fs.StringVar(&o.Kubeconfig, "kubeconfig", o.Kubeconfig, "kubeconfig file; default: in-cluster config, then $KUBECONFIG, then ~/.kube/config")
+	fs.StringVar(&o.WatchNamespace, "namespace", o.WatchNamespace, "only reconcile GitSyncs in this namespace (default: all namespaces)")
+	fs.StringVar(&o.AgentNamespace, "agent-namespace", o.AgentNamespace, "namespace holding the agent's key Secret and public-key ConfigMap (default: $POD_NAMESPACE, else seal-system)")
+	fs.StringVar(&o.KeySecret, "key-secret", o.KeySecret, "name of the Secret holding the agent's age identities; generated on first start when missing")
+	fs.StringVar(&o.MetricsAddr, "metrics-bind-address", o.MetricsAddr, "address of the Prometheus metrics endpoint; \"0\" turns it off")
+	fs.StringVar(&o.ProbeAddr, "health-probe-bind-address", o.ProbeAddr, "address of the /healthz and /readyz endpoints; \"0\" turns them off")
+	fs.BoolVar(&o.LeaderElect, "leader-elect", o.LeaderElect, "run several replicas with one active (a Lease in the agent namespace)")
+	fs.IntVar(&o.Concurrency, "concurrency", o.Concurrency, "GitSyncs reconciled at the same time")
+	fs.IntVar(&o.ApplyWorkers, "apply-workers", o.ApplyWorkers, "parallel server-side apply requests per GitSync")
+	fs.StringVar(&o.DataDir, "data-dir", o.DataDir, "where Git repositories are cached between syncs (only encrypted files are stored)")
+	fs.Int64Var(&o.MaxFileSize, "max-file-size", o.MaxFileSize, "largest manifest file a sync reads, in bytes")
+	fs.Int64Var(&o.MaxRenderSize, "max-render-size", o.MaxRenderSize, "most bytes of manifests a sync reads in all, in bytes")
+	fs.Float32Var(&o.KubeQPS, "kube-api-qps", o.KubeQPS, "requests per second to the API server, on average")
+	fs.IntVar(&o.KubeBurst, "kube-api-burst", o.KubeBurst, "requests to the API server in a burst")
+	fs.DurationVar(&o.ShutdownGrace, "shutdown-grace", o.ShutdownGrace, "how long running syncs may take to finish on SIGTERM")
+	fs.StringVar(&o.LogFormat, "log-format", o.LogFormat, "json or text")
+	fs.StringVar(&o.LogLevel, "log-level", o.LogLevel, "info or debug")
+}
+
+func (o *Options) validate() error {
+	switch {
+	case o.Concurrency < 1:
+		return fmt.Errorf("--concurrency must be at least 1")
+	case o.ApplyWorkers < 1:
+		return fmt.Errorf("--apply-workers must be at least 1")
+	case o.LogFormat != "json" && o.LogFormat != "text":
+		return fmt.Errorf("--log-format must be json or text")
+	case o.LogLevel != "info" && o.LogLevel != "debug":
+		return fmt.Errorf("--log-level must be info or debug")
+	case o.AgentNamespace == "":
+		return fmt.Errorf("--agent-namespace must not be empty")
+	case o.MaxFileSize <= 0 || o.MaxRenderSize < o.MaxFileSize:
+		return fmt.Errorf("--max-file-size must be positive and at most --max-render-size")
+	}
+	return nil
+}
