@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"github.com/go-logr/logr"
 	"net/http"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -27,6 +29,9 @@ var env struct {
 }
 
 func TestMain(m *testing.M) {
+	// envtest logs through controller-runtime; without a logger it warns
+	// after 30 s in the middle of benchmark output.
+	ctrllog.SetLogger(logr.Discard())
 	env.c, env.err = cluster.Start(cluster.Options{})
 	m.Run()
 	if env.c != nil {

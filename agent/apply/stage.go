@@ -55,6 +55,7 @@ func (a *Applier) prepare(objects []*unstructured.Unstructured) ([]*item, error)
 	}
 	items := make([]*item, 0, len(objects))
 	seen := map[string]bool{}
+	scopes := map[schema.GroupVersionKind]bool{} // namespaced, per kind
 	for i, obj := range objects {
 		if obj == nil {
 			continue
@@ -64,7 +65,11 @@ func (a *Applier) prepare(objects []*unstructured.Unstructured) ([]*item, error)
 			reject(Ref{Kind: ref.Kind, Namespace: ref.Namespace, Name: fmt.Sprintf("#%d", i)}, "apiVersion, kind and metadata.name are required")
 			continue
 		}
-		namespaced, err := a.namespaced(ref.GroupVersionKind(), crds)
+		namespaced, known := scopes[ref.GroupVersionKind()]
+		var err error
+		if !known {
+			namespaced, err = a.namespaced(ref.GroupVersionKind(), crds)
+		}
 		if err != nil {
 			if !meta.IsNoMatchError(err) {
 				return nil, &ObjectError{Ref: ref, Err: fmt.Errorf("looking up the kind: %w", err)}
@@ -72,6 +77,7 @@ func (a *Applier) prepare(objects []*unstructured.Unstructured) ([]*item, error)
 			reject(ref, "kind %s of %s is not served by the cluster nor defined by a CRD in the set", ref.Kind, obj.GetAPIVersion())
 			continue
 		}
+		scopes[ref.GroupVersionKind()] = namespaced
 		it := &item{obj: obj.DeepCopy()}
 		switch {
 		case !namespaced:
