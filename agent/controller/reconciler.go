@@ -96,7 +96,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (resu
 	}
 
 	start := time.Now()
-	syncCtx, cancel := context.WithTimeout(ctx, timeout(&gs))
+	syncCtx, cancel := context.WithTimeout(ctx, gs.Spec.TimeoutOrDefault())
 	var attempted string
 	out, serr := r.sync(syncCtx, &gs, &attempted)
 	cancel()
@@ -105,10 +105,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (resu
 	}
 	r.record(ctx, &gs, out, serr, time.Since(start))
 
-	interval := gs.Spec.Interval.Duration
-	if interval <= 0 {
-		interval = v1alpha1.DefaultInterval
-	}
+	interval := gs.Spec.IntervalOrDefault()
 	if serr != nil && interval > retryInterval {
 		interval = retryInterval
 	}

@@ -45,7 +45,7 @@ func (r *Reconciler) record(ctx context.Context, gs *v1alpha1.GitSync, out *outc
 		return
 	}
 	meta.RemoveStatusCondition(&gs.Status.Conditions, v1alpha1.ConditionStalled)
-	gs.Status.LastAppliedRevision = out.revision
+	gs.Status.SetLastAppliedRevision(out.revision)
 	setCondition(gs, v1alpha1.ConditionReady, metav1.ConditionTrue, v1alpha1.ReasonSucceeded,
 		fmt.Sprintf("Applied revision %s (%d objects)", short(out.revision), len(out.inventory)))
 }

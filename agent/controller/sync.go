@@ -3,7 +3,6 @@ package controller
 import (
 	"context"
 	"fmt"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -47,10 +46,8 @@ func (r *Reconciler) sync(ctx context.Context, gs *v1alpha1.GitSync, attempted *
 	if err != nil {
 		return nil, fail(v1alpha1.ReasonGitFetchFailed, err)
 	}
-	ref := source.Ref{Branch: gs.Spec.Ref.Branch, Tag: gs.Spec.Ref.Tag, Commit: gs.Spec.Ref.Commit}
-	if ref == (source.Ref{}) {
-		ref.Branch = v1alpha1.DefaultBranch
-	}
+	r0 := gs.Spec.Ref.OrDefault()
+	ref := source.Ref{Branch: r0.Branch, Tag: r0.Tag, Commit: r0.Commit}
 	rev, err := r.Fetcher.Fetch(ctx, gs.Namespace+"/"+gs.Name, gs.Spec.URL, ref, auth)
 	if err != nil {
 		return nil, fail(v1alpha1.ReasonGitFetchFailed, err)
@@ -189,12 +186,4 @@ func short(sha string) string {
 		return sha[:12]
 	}
 	return sha
-}
-
-// timeout is the GitSync's per-sync timeout.
-func timeout(gs *v1alpha1.GitSync) time.Duration {
-	if gs.Spec.Timeout != nil && gs.Spec.Timeout.Duration > 0 {
-		return gs.Spec.Timeout.Duration
-	}
-	return v1alpha1.DefaultTimeout
 }

@@ -1,0 +1,268 @@
+package agent_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/seal-gitops/seal/agent/api/v1alpha1"
+	"github.com/seal-gitops/seal/agent/keyring"
+	"github.com/seal-gitops/seal/test/e2e/harness"
+	"github.com/seal-gitops/seal/test/gitserver"
+)
+
+// env is one test's world: a namespace, an agent watching only it, and a
+// repository.
+type env struct {
+	t         *testing.T
+	ctx       context.Context
+	ns        string
+	dir       string
+	agent     *harness.Process
+	repo      *gitserver.Repo
+	recipient string
+	// secrets are plaintext values the test put in Git; none may show up
+	// in the agent's logs, events or status.
+	secrets []string
+}
+
+var repoCount atomic.Int64
+
+// newEnv starts an agent for a fresh namespace and waits for its key.
+func newEnv(t *testing.T, agentArgs ...string) *env {
+	t.Helper()
+	ctx := context.Background()
+	ns, err := kube.Namespace(ctx, "e2e")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{t: t, ctx: ctx, ns: ns, dir: t.TempDir()}
+	e.repo, err = git.CreateRepo(fmt.Sprintf("env-%d", repoCount.Add(1)), filepath.Join(e.dir, "work"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.startAgent(agentArgs...)
+	t.Cleanup(func() { e.stopAgent() })
+	e.recipient = e.waitRecipient()
+	t.Cleanup(e.checkNoLeaks)
+	return e
+}
+
+func (e *env) startAgent(extra ...string) {
+	e.t.Helper()
+	args := append([]string{
+		"--kubeconfig", kube.Kubeconfig,
+		"--namespace", e.ns,
+		"--agent-namespace", e.ns,
+		"--metrics-bind-address", "0",
+		"--health-probe-bind-address", "0",
+		"--data-dir", filepath.Join(e.dir, "data"),
+		"--log-format", "json",
+	}, extra...)
+	p, err := harness.Start(harness.Command{Path: bin.Agent, Args: args, Dir: e.dir})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.agent = p
+}
+
+func (e *env) stopAgent() {
+	if e.agent == nil {
+		return
+	}
+	err, killed := e.agent.Stop(20 * time.Second)
+	if killed {
+		e.t.Errorf("seal-agent did not stop within 20s of SIGTERM")
+	} else if err != nil {
+		e.t.Errorf("seal-agent exited with %v after SIGTERM; output:\n%s", err, tail(e.agent.Output()))
+	}
+}
+
+// waitRecipient waits for the agent to publish its public key.
+func (e *env) waitRecipient() string {
+	e.t.Helper()
+	var recipient string
+	e.eventually(60*time.Second, "the agent publishes its recipient", func() (bool, error) {
+		var cm corev1.ConfigMap
+		err := kube.Client.Get(e.ctx, client.ObjectKey{Namespace: e.ns, Name: keyring.PublicKeyConfigMap}, &cm)
+		if err != nil {
+			return false, client.IgnoreNotFound(err)
+		}
+		recipient = cm.Data[keyring.RecipientKey]
+		return recipient != "", nil
+	})
+	return recipient
+}
+
+// seal encrypts a Secret manifest with the built seal binary for the
+// agent's recipient and returns the encrypted file.
+func (e *env) seal(manifest string, plaintexts ...string) []byte {
+	e.t.Helper()
+	e.secrets = append(e.secrets, plaintexts...)
+	path := filepath.Join(e.dir, fmt.Sprintf("secret-%d.yaml", time.Now().UnixNano()))
+	if err := os.WriteFile(path, []byte(manifest), 0o600); err != nil {
+		e.t.Fatal(err)
+	}
+	defer os.Remove(path)
+	res, err := harness.Run(e.ctx, harness.Command{Path: bin.Seal, Args: []string{"encrypt", "-r", e.recipient, path}, Dir: e.dir})
+	if err != nil || res.ExitCode != 0 {
+		e.t.Fatalf("seal encrypt: %v (exit %d): %s", err, res.ExitCode, res.Stderr)
+	}
+	return []byte(res.Stdout)
+}
+
+// commit commits files (nil deletes) and returns the commit SHA.
+func (e *env) commit(msg string, files map[string][]byte) string {
+	e.t.Helper()
+	sha, err := e.repo.Commit(msg, files)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return sha
+}
+
+// createGitSync creates a GitSync over HTTP with basic auth, syncing every
+// interval; mutate adjusts the spec.
+func (e *env) createGitSync(name string, interval time.Duration, mutate func(*v1alpha1.GitSync)) *v1alpha1.GitSync {
+	e.t.Helper()
+	creds := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: name + "-git", Namespace: e.ns},
+		StringData: map[string]string{"username": git.Username, "password": git.Password},
+	}
+	if err := kube.Client.Create(e.ctx, creds); err != nil {
+		e.t.Fatal(err)
+	}
+	gs := &v1alpha1.GitSync{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: e.ns},
+		Spec: v1alpha1.GitSyncSpec{
+			URL:             git.HTTPURL(e.repo.Name),
+			Interval:        metav1.Duration{Duration: interval},
+			SecretRef:       &v1alpha1.LocalObjectReference{Name: creds.Name},
+			TargetNamespace: e.ns,
+		},
+	}
+	if mutate != nil {
+		mutate(gs)
+	}
+	if err := kube.Client.Create(e.ctx, gs); err != nil {
+		e.t.Fatal(err)
+	}
+	return gs
+}
+
+// get reads the GitSync.
+func (e *env) get(name string) *v1alpha1.GitSync {
+	e.t.Helper()
+	var gs v1alpha1.GitSync
+	if err := kube.Client.Get(e.ctx, client.ObjectKey{Namespace: e.ns, Name: name}, &gs); err != nil {
+		e.t.Fatal(err)
+	}
+	return &gs
+}
+
+// waitApplied waits until the GitSync is Ready at revision sha.
+func (e *env) waitApplied(name, sha string) *v1alpha1.GitSync {
+	e.t.Helper()
+	var gs *v1alpha1.GitSync
+	e.eventually(60*time.Second, fmt.Sprintf("GitSync %s Ready at %s", name, sha[:8]), func() (bool, error) {
+		gs = e.get(name)
+		ready := meta.FindStatusCondition(gs.Status.Conditions, v1alpha1.ConditionReady)
+		return ready != nil && ready.Status == metav1.ConditionTrue && gs.Status.LastAppliedRevision == sha &&
+			ready.ObservedGeneration == gs.Generation, nil
+	})
+	return gs
+}
+
+// waitFailed waits until the GitSync is not Ready with reason, and returns
+// the condition's message.
+func (e *env) waitFailed(name, reason string) string {
+	e.t.Helper()
+	var msg string
+	e.eventually(60*time.Second, fmt.Sprintf("GitSync %s Ready=False with reason %s", name, reason), func() (bool, error) {
+		gs := e.get(name)
+		ready := meta.FindStatusCondition(gs.Status.Conditions, v1alpha1.ConditionReady)
+		if ready == nil {
+			return false, nil
+		}
+		msg = ready.Message
+		return ready.Status == metav1.ConditionFalse && ready.Reason == reason, nil
+	})
+	return msg
+}
+
+// eventually polls cond every 200ms until it holds or timeout passes.
+func (e *env) eventually(timeout time.Duration, what string, cond func() (bool, error)) {
+	e.t.Helper()
+	deadline := time.Now().Add(timeout)
+	var lastErr error
+	for time.Now().Before(deadline) {
+		ok, err := cond()
+		if ok && err == nil {
+			return
+		}
+		lastErr = err
+		if e.agent != nil && e.agent.Exited() {
+			e.t.Fatalf("seal-agent exited while waiting for %s; output:\n%s", what, tail(e.agent.Output()))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	out := ""
+	if e.agent != nil {
+		out = tail(e.agent.Output())
+	}
+	e.t.Fatalf("timed out after %s waiting for %s (last error: %v); agent output:\n%s", timeout, what, lastErr, out)
+}
+
+// checkNoLeaks searches the agent's output, the namespace's events and
+// every GitSync's status for the plaintext values the test committed.
+func (e *env) checkNoLeaks() {
+	if len(e.secrets) == 0 {
+		return
+	}
+	var haystacks []string
+	if e.agent != nil {
+		haystacks = append(haystacks, e.agent.Output())
+	}
+	var events eventsv1.EventList
+	if err := kube.Client.List(e.ctx, &events, client.InNamespace(e.ns)); err == nil {
+		b, _ := json.Marshal(events)
+		haystacks = append(haystacks, string(b))
+	}
+	var coreEvents corev1.EventList
+	if err := kube.Client.List(e.ctx, &coreEvents, client.InNamespace(e.ns)); err == nil {
+		b, _ := json.Marshal(coreEvents)
+		haystacks = append(haystacks, string(b))
+	}
+	var syncs v1alpha1.GitSyncList
+	if err := kube.Client.List(e.ctx, &syncs, client.InNamespace(e.ns)); err == nil {
+		b, _ := json.Marshal(syncs)
+		haystacks = append(haystacks, string(b))
+	}
+	for _, s := range e.secrets {
+		for _, h := range haystacks {
+			if strings.Contains(h, s) {
+				e.t.Errorf("secret value %q leaked into the agent's logs, events or status", s)
+			}
+		}
+	}
+}
+
+func tail(s string) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > 40 {
+		lines = lines[len(lines)-40:]
+	}
+	return strings.Join(lines, "\n")
+}
