@@ -59,7 +59,7 @@ func (r *resolver) resolve(name string) (string, fs.FileInfo, error) {
 	}
 	todo := split(name)
 	var done []string
-	lastLink, links := "", 0
+	lastLink, lastTarget, links := "", "", 0
 	var info fs.FileInfo
 	for len(todo) > 0 {
 		c := todo[0]
@@ -70,7 +70,7 @@ func (r *resolver) resolve(name string) (string, fs.FileInfo, error) {
 		case "..":
 			if len(done) == 0 {
 				if lastLink != "" {
-					return "", nil, fmt.Errorf("%s: symlink %w", lastLink, ErrOutsideRepository)
+					return "", nil, fmt.Errorf("%s: symlink to %q %w", lastLink, lastTarget, ErrOutsideRepository)
 				}
 				return "", nil, fmt.Errorf("%s: %w", name, ErrOutsideRepository)
 			}
@@ -94,7 +94,7 @@ func (r *resolver) resolve(name string) (string, fs.FileInfo, error) {
 			if target == "" || strings.HasPrefix(target, "/") || strings.HasPrefix(target, `\`) || (len(target) > 1 && target[1] == ':') {
 				return "", nil, fmt.Errorf("%s: symlink to %q %w", cur, target, ErrOutsideRepository)
 			}
-			lastLink = cur
+			lastLink, lastTarget = cur, target
 			todo = append(split(target), todo...)
 			continue
 		}

@@ -28,7 +28,7 @@ func decodeManifests(name string, data []byte, emit emitFunc) (err error) {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	docs, n := splitDocuments(data), 0
 	for i, doc := range docs {
-		if i == 0 && len(docs) > 1 && onlyComments(doc) {
+		if i == 0 && len(docs) > 1 && onlyComments(doc.data) {
 			continue // whatever precedes a leading "---" is not a document
 		}
 		n++
@@ -37,6 +37,13 @@ func decodeManifests(name string, data []byte, emit emitFunc) (err error) {
 		}
 	}
 	return nil
+}
+
+// document is one YAML document of a file and the line it starts on
+// (0-based), so parser line numbers can be given as file lines.
+type document struct {
+	data []byte
+	line int
 }
 
 func onlyComments(doc []byte) bool {
@@ -52,26 +59,25 @@ func onlyComments(doc []byte) bool {
 // splitDocuments cuts a YAML stream at its "---" and "..." markers. It
 // returns sub-slices of data (no copies). Markers are recognized only at the
 // start of a line, as the YAML spec says; a "---" line may carry content.
-func splitDocuments(data []byte) [][]byte {
-	var docs [][]byte
-	start, pos := 0, 0
-	for pos < len(data) {
+func splitDocuments(data []byte) []document {
+	var docs []document
+	start, pos, line, startLine := 0, 0, 0, 0
+	for ; pos < len(data); line++ {
 		end := bytes.IndexByte(data[pos:], '\n')
 		next := len(data)
 		if end >= 0 {
 			next = pos + end + 1
 		}
-		line := data[pos:next]
-		if isMarker(line, "---") {
-			docs = append(docs, data[start:pos])
-			start = pos + 3 // content after "---" belongs to the next document
-		} else if isMarker(line, "...") {
-			docs = append(docs, data[start:pos])
-			start = next
+		if text := data[pos:next]; isMarker(text, "---") {
+			docs = append(docs, document{data[start:pos], startLine})
+			start, startLine = pos+3, line // content after "---" belongs to the next document
+		} else if isMarker(text, "...") {
+			docs = append(docs, document{data[start:pos], startLine})
+			start, startLine = next, line+1
 		}
 		pos = next
 	}
-	return append(docs, data[start:])
+	return append(docs, document{data[start:], startLine})
 }
 
 func isMarker(line []byte, m string) bool {
@@ -82,13 +88,13 @@ func isMarker(line []byte, m string) bool {
 	return len(rest) == 0 || rest[0] == ' ' || rest[0] == '\t' || rest[0] == '\n' || rest[0] == '\r'
 }
 
-func decodeDocument(name string, doc int, data []byte, emit emitFunc) error {
-	if len(bytes.TrimSpace(data)) == 0 {
+func decodeDocument(name string, doc int, d document, emit emitFunc) error {
+	if len(bytes.TrimSpace(d.data)) == 0 {
 		return nil
 	}
-	j, err := yaml.YAMLToJSONStrict(data)
+	j, err := yaml.YAMLToJSONStrict(d.data)
 	if err != nil {
-		return fmt.Errorf("%s: document %d: %w: %s", name, doc, ErrInvalidManifest, yamlProblem(err))
+		return fmt.Errorf("%s: document %d: %w: %s", name, doc, ErrInvalidManifest, yamlProblem(err, d.line))
 	}
 	j = bytes.TrimSpace(j)
 	if bytes.Equal(j, []byte("null")) {

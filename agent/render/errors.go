@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -94,9 +95,10 @@ var safeYAMLProblems = []string{
 	"unsupported value",
 }
 
-// yamlProblem maps a parser error to our own words: the line number, and the
-// problem only when it is one of the known messages that quote nothing.
-func yamlProblem(err error) string {
+// yamlProblem maps a parser error to our own words: the line number (plus
+// offset, the line the document starts on), and the problem only when it is
+// one of the known messages that quote nothing.
+func yamlProblem(err error, offset int) string {
 	msg := err.Error()
 	what := "invalid YAML"
 	for _, p := range safeYAMLProblems {
@@ -113,7 +115,8 @@ func yamlProblem(err error) string {
 		}
 	}
 	if m := lineNumber.FindStringSubmatch(msg); m != nil {
-		what += " (line " + m[1] + ")"
+		n, _ := strconv.Atoi(m[1])
+		what += " (line " + strconv.Itoa(n+offset) + ")"
 	}
 	return what
 }

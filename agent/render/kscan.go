@@ -36,6 +36,7 @@ func newScanner(r *reader) *scanner {
 type ref struct {
 	field, value string
 	dirOK        bool // may name a directory holding a kustomization
+	inline       bool // the value is the content itself
 }
 
 // scanDir checks the kustomization in dir (a real path) and, recursively,
@@ -75,7 +76,7 @@ func (s *scanner) scanDir(dir string) error {
 	}
 	var k types.Kustomization
 	if err := sigsyaml.Unmarshal(data, &k); err != nil {
-		return fmt.Errorf("%s: %w: %s", kfile, ErrInvalidManifest, yamlProblem(err))
+		return fmt.Errorf("%s: %w: %s", kfile, ErrInvalidManifest, yamlProblem(err, 0))
 	}
 	if len(k.HelmCharts) > 0 || len(k.HelmChartInflationGenerator) > 0 {
 		return fmt.Errorf("%s: %w: helm charts (render them into the repository instead)", kfile, ErrUnsupported)
@@ -101,7 +102,7 @@ func refs(k *types.Kustomization) []ref {
 	add := func(field string, dirOK bool, vs ...string) {
 		for _, v := range vs {
 			if v != "" {
-				out = append(out, ref{field, v, dirOK})
+				out = append(out, ref{field: field, value: v, dirOK: dirOK})
 			}
 		}
 	}
@@ -114,11 +115,11 @@ func refs(k *types.Kustomization) []ref {
 	add("crds", false, k.Crds...)
 	add("configurations", false, k.Configurations...)
 	add("openapi", false, k.OpenAPI["path"])
-	for _, p := range k.Patches {
+	for _, p := range append(k.Patches, k.PatchesJson6902...) {
 		add("patches", false, p.Path)
-	}
-	for _, p := range k.PatchesJson6902 {
-		add("patchesJson6902", false, p.Path)
+		if p.Patch != "" {
+			out = append(out, ref{field: "patches", value: p.Patch, inline: true})
+		}
 	}
 	for _, p := range k.PatchesStrategicMerge {
 		add("patchesStrategicMerge", false, string(p))
@@ -152,7 +153,7 @@ func sourcePaths(src types.KvPairSources) []string {
 }
 
 func (s *scanner) checkRef(kfile, dir string, rf ref) error {
-	if strings.ContainsAny(rf.value, "\n") {
+	if rf.inline || strings.Contains(rf.value, "\n") {
 		return s.inline(kfile, dir, rf)
 	}
 	if isRemote(rf.value) {
