@@ -150,7 +150,8 @@ func yamlError(name string, err error) error {
 		detail = "syntax error"
 	}
 	if m := yamlLineRe.FindStringSubmatch(msg); m != nil {
-		return fileErr(name, ErrMalformed, "invalid YAML at line %s: %s", m[1], detail)
+		// go-yaml sometimes reports the line where the construct began.
+		return fileErr(name, ErrMalformed, "invalid YAML near line %s: %s", m[1], detail)
 	}
 	return fileErr(name, ErrMalformed, "invalid YAML: %s", detail)
 }
@@ -213,10 +214,14 @@ func validate(name string, f format, data []byte) ([]*yaml.Node, error) {
 
 // loadPlain parses a plaintext file into sops tree branches.
 func loadPlain(name string, f format, data []byte) (sops.Store, sops.TreeBranches, error) {
-	if _, err := validate(name, f, data); err != nil {
+	docs, err := validate(name, f, data)
+	if err != nil {
 		return nil, nil, err
 	}
 	store := storeFor(f, data)
+	if f == formatYAML && len(docs) == 0 {
+		return store, nil, nil // only comments: the store would fail on it
+	}
 	branches, err := store.LoadPlainFile(data)
 	if err != nil {
 		return nil, nil, fileErr(name, ErrMalformed, "the %s could not be read as a SOPS tree (only string keys and mapping documents are supported)", f)
