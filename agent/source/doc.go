@@ -1,0 +1,15 @@
+// Package source fetches one revision of a Git repository with go-git and
+// serves its tree as a read-only io/fs filesystem.
+//
+// A Fetcher keeps one bare repository per key (for example
+// "<namespace>/<name>") in its cache directory and fetches into it
+// incrementally: only the ref asked for, only the objects it lacks. No work
+// tree is ever written; a Revision's FS reads the commit's tree straight
+// from git objects, reports symbolic links as links and never follows one
+// out of the tree.
+//
+// The package must never write a credential to disk or put one in an error
+// (URLs are shown without userinfo), must never connect over SSH without
+// checking the server's host key against known_hosts, and must never fall
+// back to credentials from the environment (SSH agent, ~/.git-credentials).
+package source

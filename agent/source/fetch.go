@@ -1,0 +1,127 @@
+package source
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+)
+
+// Revision is one fetched commit.
+type Revision struct {
+	// SHA is the commit's full SHA-1.
+	SHA string
+	// FS is the commit's tree, read-only, served from git objects. It
+	// implements fs.ReadDirFS, fs.ReadFileFS, fs.StatFS and fs.ReadLinkFS,
+	// is safe for concurrent use, and stays readable until the next Fetch
+	// with the same key.
+	FS fs.FS
+}
+
+// Fetcher fetches revisions into a cache directory holding one bare
+// repository per key. Fetches of different keys run in parallel; fetches
+// of the same key wait for each other.
+type Fetcher struct {
+	dir    string
+	mu     sync.Mutex
+	locks  map[string]chan struct{}
+	checks packChecks
+}
+
+// NewFetcher returns a Fetcher caching repositories under dir, which is
+// created when missing and kept between runs.
+func NewFetcher(dir string) *Fetcher {
+	return &Fetcher{dir: dir, locks: map[string]chan struct{}{}, checks: packChecks{ok: map[string]bool{}}}
+}
+
+// Fetch brings the cached repository for key up to date with ref at url
+// (fetching only what is missing) and returns the resolved commit. key
+// names the cache entry, for example "<namespace>/<name>"; a key whose URL
+// changes starts over. A damaged cache entry is removed and fetched again.
+func (f *Fetcher) Fetch(ctx context.Context, key, url string, ref Ref, auth Auth) (*Revision, error) {
+	r, err := parseRemote(url)
+	if err != nil {
+		return nil, err
+	}
+	ref, err = ref.normalize()
+	if err != nil {
+		return nil, err
+	}
+	deadline, _ := ctx.Deadline()
+	c, err := auth.connect(r, deadline)
+	if err != nil {
+		return nil, err
+	}
+	unlock, err := f.lock(ctx, key)
+	if err != nil {
+		return nil, describe(ctx, err, r.display)
+	}
+	defer unlock()
+
+	dir := f.repoDir(key)
+	rev, err := fetchInto(ctx, dir, &f.checks, r, ref, c)
+	if err != nil && ctx.Err() == nil && !isRemote(err) {
+		// Anything but the server, the network or the ref failing may be
+		// a damaged cache: start over once.
+		if rmErr := os.RemoveAll(dir); rmErr != nil {
+			return nil, fmt.Errorf("%s: removing the damaged cache %s: %w", r.display, dir, rmErr)
+		}
+		rev, err = fetchInto(ctx, dir, &f.checks, r, ref, c)
+	}
+	if err != nil {
+		return nil, describe(ctx, err, r.display, auth.Password, auth.BearerToken)
+	}
+	return rev, nil
+}
+
+// Remove deletes the cached repository of key, waiting for a fetch of the
+// same key to finish first.
+func (f *Fetcher) Remove(ctx context.Context, key string) error {
+	unlock, err := f.lock(ctx, key)
+	if err != nil {
+		return fmt.Errorf("removing the git cache of %q: %w", key, err)
+	}
+	defer unlock()
+	if err := os.RemoveAll(f.repoDir(key)); err != nil {
+		return fmt.Errorf("removing the git cache of %q: %w", key, err)
+	}
+	return nil
+}
+
+// lock takes key's lock, or gives up when ctx ends.
+func (f *Fetcher) lock(ctx context.Context, key string) (func(), error) {
+	f.mu.Lock()
+	ch, ok := f.locks[key]
+	if !ok {
+		ch = make(chan struct{}, 1)
+		f.locks[key] = ch
+	}
+	f.mu.Unlock()
+	select {
+	case ch <- struct{}{}:
+		return func() { <-ch }, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("waiting for another fetch of %q: %w", key, ctx.Err())
+	}
+}
+
+// repoDir is key's directory: the key made safe for a file name, plus a
+// hash so that different keys never share one.
+func (f *Fetcher) repoDir(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	safe := strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '.' {
+			return r
+		}
+		return '_'
+	}, key)
+	if len(safe) > 64 {
+		safe = safe[:64]
+	}
+	return filepath.Join(f.dir, safe+"-"+hex.EncodeToString(sum[:6]))
+}
