@@ -27,16 +27,20 @@ const vroot = "/seal-repo"
 // swallows errors and tries another interpretation of a path, so Render
 // fails on fatal whatever kustomize then returns.
 type adapter struct {
-	r         *reader
-	scan      *scanner
-	fatal     error
-	sensitive bool // decrypted or plaintext secret data was read
+	r       *reader
+	scan    *scanner
+	fatal   error
+	secrets map[string]bool // files holding decrypted or plaintext secret data
 }
 
 var _ filesys.FileSystem = (*adapter)(nil)
 
 func newAdapter(r *reader, s *scanner) *adapter {
-	return &adapter{r: r, scan: s, sensitive: s.sensitive}
+	a := &adapter{r: r, scan: s, secrets: map[string]bool{}}
+	for f := range s.secretKust {
+		a.secrets[f] = true
+	}
+	return a
 }
 
 func virtual(real string) string {
@@ -151,14 +155,14 @@ func (a *adapter) check(real string, data []byte, encrypted bool) error {
 		return err
 	}
 	if encrypted {
-		a.sensitive = true
+		a.secrets[real] = true
 		return nil
 	}
 	if gen, ok := a.scan.mustEncrypt[real]; ok {
 		if !a.r.opts.AllowPlaintextSecrets {
 			return fmt.Errorf("%s: %w: %s reads this file, which is not SOPS-encrypted; encrypt it with seal or sops, or allow plaintext Secrets", real, ErrPlaintextSecret, gen)
 		}
-		a.sensitive = true
+		a.secrets[real] = true
 		return nil
 	}
 	if a.scan.kfiles[real] || !fileHoldsSecretData(data) {
@@ -167,7 +171,7 @@ func (a *adapter) check(real string, data []byte, encrypted bool) error {
 	if !a.r.opts.AllowPlaintextSecrets {
 		return fmt.Errorf("%s: %w: the file holds a Secret with data and is not SOPS-encrypted; encrypt it with seal or sops, or allow plaintext Secrets", real, ErrPlaintextSecret)
 	}
-	a.sensitive = true
+	a.secrets[real] = true
 	return nil
 }
 

@@ -25,11 +25,11 @@ type scanner struct {
 	seen        map[string]bool   // kustomization directories scanned
 	kfiles      map[string]bool   // real paths of kustomization files
 	mustEncrypt map[string]string // real path -> the generator that reads it
-	sensitive   bool              // secret generators are part of the build
+	secretKust  map[string]bool   // kustomization files with secret generators
 }
 
 func newScanner(r *reader) *scanner {
-	return &scanner{r: r, seen: map[string]bool{}, kfiles: map[string]bool{}, mustEncrypt: map[string]string{}}
+	return &scanner{r: r, seen: map[string]bool{}, kfiles: map[string]bool{}, mustEncrypt: map[string]string{}, secretKust: map[string]bool{}}
 }
 
 // ref is one path-valued entry of a kustomization.
@@ -241,7 +241,7 @@ func (s *scanner) generatorConfigs(name, dir string, data []byte) error {
 // secretGenerator refuses literals and records the files that must be
 // encrypted, unless plaintext Secrets are allowed.
 func (s *scanner) secretGenerator(kfile, dir, name string, src types.KvPairSources) error {
-	s.sensitive = true
+	s.secretKust[kfile] = true
 	if s.r.opts.AllowPlaintextSecrets {
 		return nil
 	}

@@ -113,11 +113,12 @@ var (
 
 // explain turns a kustomize failure into our error. Kustomize quotes
 // resources in its messages, so when the build read decrypted or secret data
-// the message is withheld and only the files and lines it names are kept.
+// the message is withheld: the error names those inputs, and the files and
+// lines kustomize's message mentions.
 func (a *adapter) explain(dir string, err error) error {
 	msg := strings.ReplaceAll(strings.ReplaceAll(err.Error(), vroot+"/", ""), vroot, ".")
 	_, panicked := err.(*recovered)
-	if !a.sensitive {
+	if len(a.secrets) == 0 {
 		if panicked {
 			return fmt.Errorf("%s: %w: %w: %s", dir, ErrKustomize, ErrPanic, firstLine(msg, 300))
 		}
@@ -131,14 +132,27 @@ func (a *adapter) explain(dir string, err error) error {
 	}
 	sort.Strings(named)
 	named = append(named, lineRef.FindAllString(msg, 3)...)
-	hint := ""
+	why := "message withheld because the build read secret data from " + list(a.secrets)
 	if len(named) > 0 {
-		hint = "; it names " + strings.Join(named, ", ")
+		why += "; it names " + strings.Join(named, ", ")
 	}
 	if panicked {
-		return fmt.Errorf("%s: %w: %w (message withheld because the build read secret data%s)", dir, ErrKustomize, ErrPanic, hint)
+		return fmt.Errorf("%s: %w: %w (%s)", dir, ErrKustomize, ErrPanic, why)
 	}
-	return fmt.Errorf("%s: %w (message withheld because the build read secret data%s)", dir, ErrKustomize, hint)
+	return fmt.Errorf("%s: %w (%s)", dir, ErrKustomize, why)
+}
+
+// list names up to five files, sorted.
+func list(files map[string]bool) string {
+	names := make([]string, 0, len(files))
+	for f := range files {
+		names = append(names, f)
+	}
+	sort.Strings(names)
+	if len(names) > 5 {
+		names = append(names[:5], fmt.Sprintf("%d more", len(names)-5))
+	}
+	return strings.Join(names, ", ")
 }
 
 func firstLine(s string, max int) string {

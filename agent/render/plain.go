@@ -1,6 +1,7 @@
 package render
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -11,17 +12,18 @@ import (
 
 // renderPlain reads every .yaml, .yml and .json file under dir, recursively
 // and in lexical order, skipping hidden files and directories. Symlinks that
-// stay in the repository are followed; a directory reached twice (through a
-// link, or a link loop) is read once.
+// stay in the repository are followed; a file or directory reached twice
+// (through a link, or a link loop) is read once, where it is met first.
 func renderPlain(r *reader, dir string, res *Result) error {
-	p := &plainWalk{r: r, res: res, seen: map[string]bool{dir: true}}
+	p := &plainWalk{r: r, res: res, seen: map[string]bool{dir: true}, seenFiles: map[string]bool{}}
 	return p.walk(dir, dir)
 }
 
 type plainWalk struct {
-	r    *reader
-	res  *Result
-	seen map[string]bool // real directories already walked
+	r         *reader
+	res       *Result
+	seen      map[string]bool // real directories already walked
+	seenFiles map[string]bool // real files already read
 }
 
 // walk reads the directory at real; shown is its path as the tree shows it
@@ -42,6 +44,9 @@ func (p *plainWalk) walk(shown, real string) error {
 		eShown, eReal, typ := joinPath(shown, name), joinPath(real, name), e.Type()
 		if typ == fs.ModeSymlink {
 			target, info, err := p.r.res.resolve(eReal)
+			if errors.Is(err, fs.ErrNotExist) && !isManifestName(name) {
+				continue // a dangling link to something we would not read
+			}
 			if err != nil {
 				return err
 			}
@@ -56,7 +61,8 @@ func (p *plainWalk) walk(shown, real string) error {
 			if err := p.walk(eShown, eReal); err != nil {
 				return err
 			}
-		case typ.IsRegular() && isManifestName(name):
+		case typ.IsRegular() && isManifestName(name) && !p.seenFiles[eReal]:
+			p.seenFiles[eReal] = true
 			if err := p.file(eShown, eReal); err != nil {
 				return err
 			}
