@@ -115,7 +115,7 @@ func (r *Reconciler) gitAuth(ctx context.Context, gs *v1alpha1.GitSync) (source.
 	if err != nil {
 		return source.Auth{}, err
 	}
-	return source.AuthFromSecret(fmt.Sprintf("Secret %s/%s", secret.Namespace, secret.Name), secret.Data)
+	return source.AuthFromSecret(secret.Namespace+"/"+secret.Name, secret.Data)
 }
 
 // decryptionRing is the GitSync's own identities when it names a Secret,

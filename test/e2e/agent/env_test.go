@@ -266,3 +266,46 @@ func tail(s string) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// setSuspend sets spec.suspend and waits for the agent to see it.
+func (e *env) setSuspend(name string, suspend bool) {
+	e.t.Helper()
+	gs := e.get(name)
+	gs.Spec.Suspend = suspend
+	if err := kube.Client.Update(e.ctx, gs); err != nil {
+		e.t.Fatal(err)
+	}
+	e.eventually(30*time.Second, "the agent to observe spec.suspend", func() (bool, error) {
+		return e.get(name).Status.ObservedGeneration == gs.Generation, nil
+	})
+}
+
+// hasEvent reports whether an event with reason was recorded for the
+// namespace's GitSyncs.
+func (e *env) hasEvent(reason string) bool {
+	e.t.Helper()
+	var events eventsv1.EventList
+	if err := kube.Client.List(e.ctx, &events, client.InNamespace(e.ns)); err != nil {
+		e.t.Fatal(err)
+	}
+	for _, ev := range events.Items {
+		if ev.Reason == reason && ev.Regarding.Kind == "GitSync" {
+			return true
+		}
+	}
+	return false
+}
+
+// otherHostKey is a known_hosts file naming the git server's address with
+// a key that is not the server's.
+func otherHostKey(t *testing.T) []byte {
+	t.Helper()
+	fields := strings.Fields(string(git.KnownHosts()))
+	other, err := gitserver.Start(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	otherFields := strings.Fields(string(other.KnownHosts()))
+	return []byte(fields[0] + " " + otherFields[1] + " " + otherFields[2] + "\n")
+}
