@@ -108,10 +108,13 @@ func (a *Applier) write(ctx context.Context, items []*item) error {
 		it.action = it.outcome()
 		return nil
 	})
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if len(errs) > 0 {
 		return errs
 	}
-	return ctx.Err()
+	return nil
 }
 
 // applyObject sends one server-side apply (a dry-run if dryRun) and

@@ -172,6 +172,20 @@ func TestCRDAndCustomResourceInOneSet(t *testing.T) {
 	if err := c.Get(ctx, client.ObjectKeyFromObject(bad), bad); err == nil {
 		t.Error("the rejected Widget was written")
 	}
+
+	// A CRD whose kind is taken is never established: an error, not a wait.
+	taken := crd(group)
+	taken.SetName("gadgets." + group)
+	if err := unstructured.SetNestedField(taken.Object, "gadgets", "spec", "names", "plural"); err != nil {
+		t.Fatal(err)
+	}
+	if err := unstructured.SetNestedField(taken.Object, "gadget", "spec", "names", "singular"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = a.Apply(ctx, []*unstructured.Unstructured{crd(group), taken})
+	if err == nil || !contains(err.Error(), "CustomResourceDefinition/gadgets."+group+": names not accepted") {
+		t.Errorf("Apply of a CRD with a taken kind: %v, want names not accepted", err)
+	}
 }
 
 func TestNamespaceAndObjectsInItInOneSet(t *testing.T) {

@@ -70,6 +70,11 @@ type listKey struct {
 // read with one metadata-only LIST per kind and namespace, equals the one
 // the last apply returned. Only kinds and namespaces with remembered
 // objects are listed.
+//
+// A controller that writes an object's status after our apply (a
+// Deployment's, say) moves its resourceVersion: the next sync takes that
+// for drift, applies, gets Unchanged and remembers the new version, so the
+// object costs one extra dry-run and apply per change, not per sync.
 func (a *Applier) detect(ctx context.Context, items []*item) error {
 	var keys []listKey
 	byKey := map[listKey]map[string]string{}

@@ -33,7 +33,8 @@ type Options struct {
 	Concurrency int
 	// TargetNamespace is set on namespaced objects that have no namespace.
 	TargetNamespace string
-	// Labels are set on every applied object. They select the live objects
+	// Labels are set on every applied object, replacing labels of the same
+	// key the object has. They select the live objects
 	// for change detection and must all be present on an object for Prune
 	// to delete it, so they must identify the owner (e.g. the GitSync's
 	// name and namespace).
