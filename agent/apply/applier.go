@@ -56,7 +56,10 @@ func New(c client.Client, opts Options) (*Applier, error) {
 // CRDs and Namespaces, waiting for the CRDs to be established, then the
 // rest in parallel. Every object about to be written is checked with a
 // server-side dry-run first; if any is rejected nothing is written and the
-// error is a *ValidationError naming each. Objects that neither changed in
+// error is a *ValidationError naming each. (Objects in a Namespace, or of a
+// kind, that the set itself creates can only be checked once the CRDs and
+// Namespaces are applied; if one of them is rejected, ValidationError.Partial
+// says that those were written.) Objects that neither changed in
 // the set nor in the cluster since the last Apply get no request at all.
 //
 // The Result lists what happened to each object and the set's inventory;
