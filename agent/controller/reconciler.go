@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -62,7 +63,8 @@ func Setup(mgr manager.Manager, cfg Config) error {
 		},
 	}
 	return builder.ControllerManagedBy(mgr).
-		For(&v1alpha1.GitSync{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		For(&v1alpha1.GitSync{}, builder.WithPredicates(predicate.Or(
+			predicate.GenerationChangedPredicate{}, syncRequested()))).
 		WithOptions(controller.Options{MaxConcurrentReconciles: cfg.Concurrency}).
 		Complete(r)
 }
@@ -127,4 +129,18 @@ func (r *Reconciler) patchStatus(ctx context.Context, base, gs *v1alpha1.GitSync
 		return err
 	}
 	return nil
+}
+
+// syncRequested passes updates that change the seal.dev/sync-requested
+// annotation, so a user or a webhook can ask for a sync now.
+func syncRequested() predicate.Predicate {
+	return predicate.Funcs{
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			key := v1alpha1.AnnotationSyncRequested
+			return e.ObjectOld.GetAnnotations()[key] != e.ObjectNew.GetAnnotations()[key]
+		},
+		CreateFunc:  func(event.CreateEvent) bool { return false },
+		DeleteFunc:  func(event.DeleteEvent) bool { return false },
+		GenericFunc: func(event.GenericEvent) bool { return false },
+	}
 }

@@ -27,3 +27,8 @@ func (gs *GitSync) OwnerLabels() map[string]string {
 func IsPruneDisabled(annotations map[string]string) bool {
 	return annotations[AnnotationPrune] == PruneDisabled
 }
+
+// AnnotationSyncRequested on a GitSync asks for a sync now, without waiting
+// for the interval: any change of its value triggers one (for example
+// `kubectl annotate gitsync/NAME seal.dev/sync-requested="$(date +%s)" --overwrite`).
+const AnnotationSyncRequested = "seal.dev/sync-requested"
