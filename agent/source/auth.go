@@ -42,6 +42,7 @@ type Auth struct {
 // password and bearerToken.
 func AuthFromSecret(name string, data map[string][]byte) (Auth, error) {
 	bad := func(format string, args ...any) error {
+		//lint:ignore ST1005 the message starts with the object's kind, as Kubernetes messages do
 		return fmt.Errorf("Secret %q: %s: %w", name, fmt.Sprintf(format, args...), ErrInvalidSecret)
 	}
 	a := Auth{

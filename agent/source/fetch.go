@@ -28,15 +28,18 @@ type Revision struct {
 // of the same key wait for each other.
 type Fetcher struct {
 	dir    string
-	mu     sync.Mutex
-	locks  map[string]chan struct{}
 	checks packChecks
+
+	mu    sync.Mutex
+	locks map[string]chan struct{}
+	last  map[string]*treeFS // each key's latest FS, released by the next Fetch
 }
 
 // NewFetcher returns a Fetcher caching repositories under dir, which is
 // created when missing and kept between runs.
 func NewFetcher(dir string) *Fetcher {
-	return &Fetcher{dir: dir, locks: map[string]chan struct{}{}, checks: packChecks{ok: map[string]bool{}}}
+	return &Fetcher{dir: dir, checks: packChecks{ok: map[string]bool{}},
+		locks: map[string]chan struct{}{}, last: map[string]*treeFS{}}
 }
 
 // Fetch brings the cached repository for key up to date with ref at url
@@ -62,21 +65,25 @@ func (f *Fetcher) Fetch(ctx context.Context, key, url string, ref Ref, auth Auth
 		return nil, describe(ctx, err, r.display)
 	}
 	defer unlock()
+	f.release(key)
 
 	dir := f.repoDir(key)
-	rev, err := fetchInto(ctx, dir, &f.checks, r, ref, c)
+	sha, t, err := fetchInto(ctx, dir, &f.checks, r, ref, c)
 	if err != nil && ctx.Err() == nil && !isRemote(err) {
 		// Anything but the server, the network or the ref failing may be
 		// a damaged cache: start over once.
 		if rmErr := os.RemoveAll(dir); rmErr != nil {
 			return nil, fmt.Errorf("%s: removing the damaged cache %s: %w", r.display, dir, rmErr)
 		}
-		rev, err = fetchInto(ctx, dir, &f.checks, r, ref, c)
+		sha, t, err = fetchInto(ctx, dir, &f.checks, r, ref, c)
 	}
 	if err != nil {
 		return nil, describe(ctx, err, r.display, auth.Password, auth.BearerToken)
 	}
-	return rev, nil
+	f.mu.Lock()
+	f.last[key] = t
+	f.mu.Unlock()
+	return &Revision{SHA: sha, FS: t}, nil
 }
 
 // Remove deletes the cached repository of key, waiting for a fetch of the
@@ -87,10 +94,23 @@ func (f *Fetcher) Remove(ctx context.Context, key string) error {
 		return fmt.Errorf("removing the git cache of %q: %w", key, err)
 	}
 	defer unlock()
+	f.release(key)
 	if err := os.RemoveAll(f.repoDir(key)); err != nil {
 		return fmt.Errorf("removing the git cache of %q: %w", key, err)
 	}
 	return nil
+}
+
+// release lets go of the files key's previous FS holds open. The caller
+// holds key's lock.
+func (f *Fetcher) release(key string) {
+	f.mu.Lock()
+	t := f.last[key]
+	delete(f.last, key)
+	f.mu.Unlock()
+	if t != nil {
+		t.release()
+	}
 }
 
 // lock takes key's lock, or gives up when ctx ends.

@@ -29,10 +29,22 @@ var (
 // treeFS serves one commit's tree from git objects. go-git's object
 // storage is not safe for concurrent use, so every access to it holds mu.
 type treeFS struct {
-	mu    sync.Mutex
-	s     storer.EncodedObjectStorer
-	root  *object.Tree
-	mtime time.Time // the commit's time, for every entry
+	mu     sync.Mutex
+	s      storer.EncodedObjectStorer
+	closer io.Closer // releases s's open pack files
+	root   *object.Tree
+	mtime  time.Time                      // the commit's time, for every entry
+	trees  map[plumbing.Hash]*object.Tree // decoded directories, by hash
+}
+
+// release closes the pack files the FS holds open. The FS stays usable
+// (it opens them again when read).
+func (t *treeFS) release() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closer != nil {
+		t.closer.Close()
+	}
 }
 
 var (
@@ -111,12 +123,28 @@ func (t *treeFS) walk(rest string, follow bool) (node, string, error) {
 		default:
 			return node{}, "", errNotDir
 		}
-		if dir, err = object.GetTree(t.s, e.Hash); err != nil {
-			return node{}, "", fmt.Errorf("reading tree %s: %w", e.Hash, err)
+		if dir, err = t.tree(e.Hash); err != nil {
+			return node{}, "", err
 		}
 		dirPath = path.Join(dirPath, part)
 	}
 	panic("unreachable") // the loop returns on its last part
+}
+
+// tree decodes the directory h once. The caller holds t.mu.
+func (t *treeFS) tree(h plumbing.Hash) (*object.Tree, error) {
+	if tree, ok := t.trees[h]; ok {
+		return tree, nil
+	}
+	tree, err := object.GetTree(t.s, h)
+	if err != nil {
+		return nil, fmt.Errorf("reading tree %s: %w", h, err)
+	}
+	if t.trees == nil {
+		t.trees = map[plumbing.Hash]*object.Tree{}
+	}
+	t.trees[h] = tree
+	return tree, nil
 }
 
 // linkTarget reads a symbolic link's target from its blob.
@@ -180,9 +208,9 @@ func (t *treeFS) entries(n node) ([]fs.DirEntry, error) {
 	if n.mode == filemode.Submodule {
 		return nil, nil
 	}
-	tree, err := object.GetTree(t.s, n.hash)
+	tree, err := t.tree(n.hash)
 	if err != nil {
-		return nil, fmt.Errorf("reading tree %s: %w", n.hash, err)
+		return nil, err
 	}
 	list := make([]fs.DirEntry, 0, len(tree.Entries))
 	for _, e := range tree.Entries {

@@ -9,7 +9,9 @@ import (
 	"path/filepath"
 	"sync"
 
+	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/format/idxfile"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/storer"
 )
@@ -76,24 +78,71 @@ func verifyPack(path string, size int64) error {
 
 // verifyTree checks that every tree under root decodes and every blob it
 // names is stored, so that a revision is never served with holes (as after
-// a fetch that trusted refs whose objects were lost).
-func verifyTree(s storer.EncodedObjectStorer, root *object.Tree) error {
-	for _, e := range root.Entries {
-		switch e.Mode {
-		case filemode.Dir:
-			sub, err := object.GetTree(s, e.Hash)
-			if err != nil {
-				return fmt.Errorf("tree %s (%s): %w", e.Hash, e.Name, err)
-			}
-			if err := verifyTree(s, sub); err != nil {
-				return err
-			}
-		case filemode.Submodule:
-		default:
-			if err := s.HasEncodedObject(e.Hash); err != nil {
-				return fmt.Errorf("blob %s (%s): %w", e.Hash, e.Name, err)
+// a fetch that trusted refs whose objects were lost). Blobs are looked up
+// in the pack indexes of dir (fetches write packs only), falling back to
+// the storage for anything else.
+func verifyTree(dir string, s storer.EncodedObjectStorer, root *object.Tree) error {
+	idx, err := packIndexes(dir)
+	if err != nil {
+		return err
+	}
+	var walk func(t *object.Tree) error
+	walk = func(t *object.Tree) error {
+		for _, e := range t.Entries {
+			switch e.Mode {
+			case filemode.Dir:
+				sub, err := object.GetTree(s, e.Hash)
+				if err != nil {
+					return fmt.Errorf("tree %s (%s): %w", e.Hash, e.Name, err)
+				}
+				if err := walk(sub); err != nil {
+					return err
+				}
+			case filemode.Submodule:
+			default:
+				if idx.contains(e.Hash) {
+					continue
+				}
+				if err := s.HasEncodedObject(e.Hash); err != nil {
+					return fmt.Errorf("blob %s (%s): %w", e.Hash, e.Name, err)
+				}
 			}
 		}
+		return nil
 	}
-	return nil
+	return walk(root)
+}
+
+type indexes []*idxfile.MemoryIndex
+
+func (ix indexes) contains(h plumbing.Hash) bool {
+	for _, i := range ix {
+		if ok, err := i.Contains(h); ok && err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// packIndexes reads the index of every pack in the repository in dir.
+func packIndexes(dir string) (indexes, error) {
+	paths, err := filepath.Glob(filepath.Join(dir, "objects", "pack", "*.idx"))
+	if err != nil {
+		return nil, err
+	}
+	var ix indexes
+	for _, p := range paths {
+		f, err := os.Open(p)
+		if err != nil {
+			return nil, err
+		}
+		i := idxfile.NewMemoryIndex()
+		err = idxfile.NewDecoder(f).Decode(i)
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("pack index %s: %w", filepath.Base(p), err)
+		}
+		ix = append(ix, i)
+	}
+	return ix, nil
 }
