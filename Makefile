@@ -5,7 +5,7 @@ BIN     := bin
 TOOLS   := $(BIN)/tools
 PKGS    := ./...
 
-.PHONY: build test unit testbin lint generate tools clean
+.PHONY: build test testbin fuzz bench lint generate tools clean
 
 ## build: the seal and seal-agent binaries, into bin/
 build:
@@ -16,9 +16,33 @@ build:
 testbin:
 	@$(GO) run ./test/cmd/testbin
 
-## test: everything: unit, integration and end-to-end tests
+## test: everything: unit, integration and end-to-end tests, then a short
+## run of every fuzz target
 test: build testbin
 	$(GO) test -timeout 30m $(PKGS)
+	@$(MAKE) --no-print-directory fuzz
+
+# Fuzz targets (package:Target) that `make test` runs for FUZZTIME each;
+# run one longer with e.g. `make fuzz FUZZ=./crypto:FuzzDecrypt FUZZTIME=10m`.
+FUZZTIME ?= 3s
+FUZZ ?= ./crypto:FuzzDecrypt ./crypto:FuzzInspect ./crypto:FuzzFindPlaintext ./crypto:FuzzEncrypt \
+	./keys:FuzzParseIdentities ./keys:FuzzLoadConfig ./keys:FuzzUpsert \
+	./agent/render:FuzzDecodeManifests
+
+## fuzz: run each fuzz target briefly (seed corpus plus FUZZTIME of new inputs)
+fuzz:
+	@for t in $(FUZZ); do \
+		echo "fuzz: $${t##*:} in $${t%%:*} for $(FUZZTIME)"; \
+		out=$$($(GO) test -run '^$$' -fuzz "^$${t##*:}$$" -fuzztime $(FUZZTIME) "$${t%%:*}" 2>&1) || \
+			{ echo "$$out"; exit 1; }; \
+	done
+
+## bench: the benchmarks: the agent against a bare parallel apply at 1,000
+## objects (test/bench), encryption against the sops CLI (crypto), apply
+## and render; figures are ratios within one run, never absolute goals
+bench: build testbin
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./test/bench/
+	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m ./crypto/ ./agent/apply/ ./agent/render/ ./agent/source/
 
 ## tools: staticcheck and controller-gen, pinned in test/tools/dev
 tools:
