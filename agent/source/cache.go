@@ -9,6 +9,7 @@ import (
 	"github.com/go-git/go-billy/v5/osfs"
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
+	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/storage/filesystem"
 )
@@ -21,6 +22,10 @@ const (
 	// so that reading a thousand files does not open a pack a thousand
 	// times.
 	openPacks = 8
+	// maxPacks is how many packs a cached repository may hold before they
+	// are repacked into one: every fetch that brings something adds one,
+	// and every object lookup searches them all.
+	maxPacks = 16
 )
 
 // fetchInto fetches ref into the bare repository in dir and returns the
@@ -43,6 +48,11 @@ func fetchInto(ctx context.Context, dir string, checks *packChecks, r remote, re
 	h, err := resolve(ctx, repo, r, ref, c)
 	if err != nil {
 		return "", nil, err
+	}
+	if packs, _ := filepath.Glob(filepath.Join(dir, "objects", "pack", "*.pack")); len(packs) > maxPacks {
+		if repo, st, err = repack(dir, repo, st, h); err != nil {
+			return "", nil, err
+		}
 	}
 	commit, err := repo.CommitObject(h)
 	if err != nil {
@@ -88,6 +98,28 @@ func openRepo(dir, url string, checks *packChecks) (*git.Repository, *filesystem
 	}
 	return repo, st, nil
 }
+
+// repack packs every object reachable from a ref, and the commit h, into
+// one pack, deletes the others, and reopens the repository.
+func repack(dir string, repo *git.Repository, st *filesystem.Storage, h plumbing.Hash) (*git.Repository, *filesystem.Storage, error) {
+	if err := repo.Storer.SetReference(plumbing.NewHashReference(syncedRef, h)); err != nil {
+		return repo, st, fmt.Errorf("%w: %v", errCache, err)
+	}
+	if err := repo.RepackObjects(&git.RepackConfig{}); err != nil {
+		return repo, st, fmt.Errorf("%w: repacking %s: %v", errCache, dir, err)
+	}
+	st.Close() // its index still lists the deleted packs
+	st = storage(dir)
+	repo, err := git.Open(st, nil)
+	if err != nil {
+		return repo, st, fmt.Errorf("%w: reopening %s: %v", errCache, dir, err)
+	}
+	return repo, st, nil
+}
+
+// syncedRef keeps the last fetched commit (whatever ref led to it) from
+// being dropped by a repack.
+const syncedRef = plumbing.ReferenceName("refs/seal/synced")
 
 func sameURL(cfg *config.Config, url string) bool {
 	o := cfg.Remotes["origin"]

@@ -96,7 +96,7 @@ func (t *treeFS) ReadFile(name string) ([]byte, error) {
 		return nil, err
 	}
 	if n.isDir() {
-		return nil, &fs.PathError{Op: "readfile", Path: name, Err: errors.New("is a directory")}
+		return nil, &fs.PathError{Op: "readfile", Path: name, Err: errNotRegular}
 	}
 	data, err := t.readFile(n)
 	if err != nil {
