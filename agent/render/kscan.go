@@ -26,6 +26,7 @@ type scanner struct {
 	kfiles      map[string]bool   // real paths of kustomization files
 	mustEncrypt map[string]string // real path -> the generator that reads it
 	secretKust  map[string]bool   // kustomization files with secret generators
+	openAPI     bool              // some kustomization sets a custom OpenAPI schema
 }
 
 func newScanner(r *reader) *scanner {
@@ -77,6 +78,9 @@ func (s *scanner) scanDir(dir string) error {
 	var k types.Kustomization
 	if err := sigsyaml.Unmarshal(data, &k); err != nil {
 		return fmt.Errorf("%s: %w: %s", kfile, ErrInvalidManifest, yamlProblem(err, 0))
+	}
+	if len(k.OpenAPI) > 0 {
+		s.openAPI = true
 	}
 	if len(k.HelmCharts) > 0 || len(k.HelmChartInflationGenerator) > 0 {
 		return fmt.Errorf("%s: %w: helm charts (render them into the repository instead)", kfile, ErrUnsupported)

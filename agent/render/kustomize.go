@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/kustomize/api/resmap"
 	"sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
+	"sigs.k8s.io/kustomize/kyaml/openapi"
 )
 
 // renderKustomize builds the kustomization in dir (a real path).
@@ -24,7 +25,7 @@ func renderKustomize(r *reader, dir string, res *Result) error {
 		return err
 	}
 	a := newAdapter(r, s)
-	m, err := build(a, virtual(dir))
+	m, err := build(a, virtual(dir), s.openAPI)
 	if a.fatal != nil {
 		return a.fatal
 	}
@@ -58,7 +59,7 @@ func renderKustomize(r *reader, dir string, res *Result) error {
 
 // buildMu serializes builds: kustomize keeps the OpenAPI schema a
 // kustomization may set in process-wide state (kyaml's openapi package), and
-// build swaps the standard logger's output.
+// build swaps the standard logger's output. Concurrent renders wait.
 var buildMu sync.Mutex
 
 // recovered carries a panic out of kustomize.
@@ -68,15 +69,25 @@ type recovered struct{ value any }
 // logs resource values through the standard logger and sometimes calls
 // log.Fatal, which would exit the agent; while it runs, that output goes to
 // logGuard, which drops it and turns log.Fatal into a panic recovered here.
-func build(fsys filesys.FileSystem, dir string) (m resmap.ResMap, err error) {
+// A custom OpenAPI schema (customSchema true) would stay in kyaml's global
+// state and change how later, unrelated renders merge patches, so it is
+// reset before and after such a build, and after any panic.
+func build(fsys filesys.FileSystem, dir string, customSchema bool) (m resmap.ResMap, err error) {
 	buildMu.Lock()
 	defer buildMu.Unlock()
 	prev := log.Writer()
 	log.SetOutput(logGuard{})
 	defer log.SetOutput(prev)
+	if customSchema {
+		openapi.ResetOpenAPI()
+	}
 	defer func() {
-		if p := recover(); p != nil {
+		p := recover()
+		if p != nil {
 			m, err = nil, &recovered{p}
+		}
+		if customSchema || p != nil {
+			openapi.ResetOpenAPI()
 		}
 	}()
 	k := krusty.MakeKustomizer(&krusty.Options{
