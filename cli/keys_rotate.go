@@ -1,0 +1,205 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"filippo.io/age"
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+
+	"github.com/seal-gitops/seal/crypto"
+	"github.com/seal-gitops/seal/internal/atomicfile"
+)
+
+// keysRotateOptions are the flags and arguments of seal keys rotate.
+type keysRotateOptions struct {
+	Paths      []string
+	Identities []string
+	NewDataKey bool
+	DryRun     bool
+}
+
+func newKeysRotateCmd(f *Factory) *cobra.Command {
+	opts := &keysRotateOptions{}
+	cmd := &cobra.Command{
+		Use:   "rotate [PATH...]",
+		Short: "Re-wrap encrypted files for the recipients their .sops.yaml rule names now",
+		Long: `Bring every encrypted file under PATH (files, or directories walked for
+.yaml, .yml and .json files; default: the working directory) in line with
+its creation rule in .sops.yaml (the one nearest the working directory, as
+sops finds it): the file's data key is wrapped for exactly the recipients
+the rule names now, so a key added to the rule can open the file and a key
+dropped from it no longer can. The values and the MAC stay as they are.
+
+A key that was dropped could still open any copy of the file made before
+(Git history included): with --new-data-key the data key is replaced too and
+every value re-encrypted, so later changes are safe from it. Rotate the
+secrets themselves to be safe from what it could already read.
+
+Opening a data key needs an identity that is a recipient of the file: the
+identity files given with -i, else those sops finds (SOPS_AGE_KEY_FILE,
+SOPS_AGE_KEY, sops' keys.txt). Files already in line with their rule are
+skipped as up to date, without any key. Each file is replaced atomically, so
+an interrupted rotation leaves every file wholly old or wholly new, and
+running it again finishes the job. A file that fails does not stop the
+others; the exit status is then 1, and each failure is named.`,
+		Example: `  # After adding a recipient to .sops.yaml, or removing one
+  seal keys rotate
+
+  # See what would change, without any key
+  seal keys rotate --dry-run clusters/prod
+
+  # A key was compromised: drop it from .sops.yaml, then
+  seal keys rotate --new-data-key -i ~/.config/seal/team.agekey`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Paths = args
+			return runKeysRotate(cmd.Context(), f, opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringArrayVarP(&opts.Identities, "identity", "i", nil, "identity file that opens the files (repeatable; default: where sops finds identities)")
+	fl.BoolVar(&opts.NewDataKey, "new-data-key", false, "also replace each file's data key and re-encrypt every value")
+	fl.BoolVar(&opts.DryRun, "dry-run", false, "print what would change (files, recipients added and removed) and change nothing")
+	return cmd
+}
+
+// runKeysRotate runs seal keys rotate.
+func runKeysRotate(ctx context.Context, f *Factory, opts *keysRotateOptions) error {
+	wd, err := auditWorkDir(f)
+	if err != nil {
+		return err
+	}
+	files, err := collectAuditFiles(wd, opts.Paths)
+	if err != nil {
+		return err
+	}
+	plan := planRotation(files, loadSopsRules(wd), opts.NewDataKey)
+	if len(plan) == 0 {
+		fmt.Fprintln(f.IO.Out, "no encrypted files found")
+		return nil
+	}
+	pending, upToDate, _, _ := rotateCounts(plan)
+	if opts.DryRun {
+		if err := printPlan(f.IO.Out, plan, opts.NewDataKey); err != nil {
+			return err
+		}
+		fmt.Fprintf(f.IO.Out, "dry run: %s to rotate, %d up to date; nothing was changed\n", countOf(pending, "file"), upToDate)
+		return rotateFailures(f, plan, "cannot be rotated")
+	}
+	var ids []age.Identity
+	if pending > 0 { // files already up to date need no key
+		ring, err := loadRingForRotate(f, opts.Identities)
+		if err != nil {
+			return err
+		}
+		ids = ring.AgeIdentities()
+	}
+	rotateFiles(ctx, f, plan, ids, opts.NewDataKey)
+	_, upToDate, done, failed := rotateCounts(plan)
+	fmt.Fprintf(f.IO.Out, "rotated %s, %d up to date, %d failed\n", countOf(done, "file"), upToDate, failed)
+	return rotateFailures(f, plan, "not rotated")
+}
+
+// rotateFiles rewraps the pending files of plan, one at a time, each
+// replaced atomically. A progress bar shows on a terminal; the per-file
+// lines then follow it, so the two do not mix.
+func rotateFiles(ctx context.Context, f *Factory, plan []*rotateItem, ids []age.Identity, newDataKey bool) {
+	pending, _, _, _ := rotateCounts(plan)
+	var bar *progressbar.ProgressBar
+	if f.IO.ErrTerminal && pending > 0 {
+		bar = progressbar.NewOptions(pending,
+			progressbar.OptionSetWriter(f.IO.Err),
+			progressbar.OptionSetDescription("rotating"),
+			progressbar.OptionShowCount(),
+			progressbar.OptionClearOnFinish(),
+		)
+	}
+	var lines []string
+	emit := func(format string, args ...any) {
+		line := fmt.Sprintf(format, args...)
+		if bar != nil {
+			lines = append(lines, line)
+		} else {
+			fmt.Fprintln(f.IO.Out, line)
+		}
+	}
+	for _, it := range plan {
+		switch it.state {
+		case rotateUpToDate:
+			emit("up to date  %s", it.file.Name)
+			continue
+		case rotateFailed:
+			continue
+		}
+		if ctx.Err() != nil {
+			it.fail(fmt.Errorf("%s: interrupted before it was rotated", it.file.Name))
+			continue
+		}
+		if err := rotateOne(it, ids, newDataKey); err != nil {
+			it.fail(err)
+		} else if it.state == rotateDone {
+			what := it.diff.summary()
+			if newDataKey {
+				what = strings.TrimSuffix("new data key; "+what, "; ")
+			}
+			emit("rotated     %s: %s", it.file.Name, what)
+		} else {
+			emit("up to date  %s", it.file.Name)
+		}
+		if bar != nil {
+			bar.Add(1)
+		}
+	}
+	if bar != nil {
+		bar.Finish()
+		for _, l := range lines {
+			fmt.Fprintln(f.IO.Out, l)
+		}
+	}
+}
+
+// rotateOne rewraps one file and replaces it.
+func rotateOne(it *rotateItem, ids []age.Identity, newDataKey bool) error {
+	out, changed, err := crypto.Rewrap(it.file.Name, it.file.Data, ids, it.rule.Recipients, newDataKey)
+	if err != nil {
+		if errors.Is(err, crypto.ErrNoMatchingIdentity) {
+			return withHint(err, "pass an identity file that opens it with -i FILE")
+		}
+		return err
+	}
+	it.file.Data = nil
+	if !changed {
+		it.state = rotateUpToDate
+		return nil
+	}
+	if err := atomicfile.WriteFile(it.file.Abs, out, 0o644); err != nil {
+		return fmt.Errorf("%s: %w", it.file.Name, err)
+	}
+	it.state = rotateDone
+	return nil
+}
+
+// rotateFailures prints each failed file's error and returns an error
+// naming them all, nil when none failed.
+func rotateFailures(f *Factory, plan []*rotateItem, what string) error {
+	var names []string
+	for _, it := range plan {
+		if it.state != rotateFailed {
+			continue
+		}
+		names = append(names, it.file.Name)
+		fmt.Fprintf(f.IO.Err, "seal: error: %v\n", it.err)
+		var h hintError
+		if errors.As(it.err, &h) {
+			fmt.Fprintf(f.IO.Err, "seal: hint: %s\n", h.hint)
+		}
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	return withHint(fmt.Errorf("%s of %d %s: %s", countOf(len(names), "file"), len(plan), what, strings.Join(names, ", ")),
+		"fix the problems above and run seal keys rotate again: files already rotated are skipped as up to date")
+}
