@@ -56,7 +56,7 @@ func (f *Fetcher) Fetch(ctx context.Context, key, url string, ref Ref, auth Auth
 		return nil, err
 	}
 	deadline, _ := ctx.Deadline()
-	c, err := auth.connect(r, deadline)
+	c, err := auth.connect(r, deadline, f.dir)
 	if err != nil {
 		return nil, err
 	}

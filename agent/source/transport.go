@@ -51,8 +51,9 @@ type connection struct {
 	preflight func(context.Context) error
 }
 
-// connect prepares a's credentials for r. deadline bounds SSH dials.
-func (a Auth) connect(r remote, deadline time.Time) (connection, error) {
+// connect prepares a's credentials for r. deadline bounds SSH dials;
+// scratch is a writable directory for parsing known_hosts.
+func (a Auth) connect(r remote, deadline time.Time, scratch string) (connection, error) {
 	if !r.isSSH() {
 		if len(a.SSHKey) > 0 {
 			return connection{}, &fetchError{msg: r.display + ": the Secret holds an SSH identity but the URL is " + r.ep.Protocol + ": use an ssh:// or git@host:path URL, or HTTPS credentials", kind: ErrInvalidSecret}
@@ -73,9 +74,12 @@ func (a Auth) connect(r remote, deadline time.Time) (connection, error) {
 	if err != nil {
 		return connection{}, &fetchError{msg: r.display + ": identity: " + err.Error(), kind: ErrInvalidSecret}
 	}
-	db, err := knownHostsDB(a.KnownHosts)
-	if err != nil {
+	if err := checkKnownHosts(a.KnownHosts); err != nil {
 		return connection{}, &fetchError{msg: r.display + ": known_hosts: " + err.Error(), kind: ErrInvalidSecret}
+	}
+	db, err := knownHostsDB(a.KnownHosts, scratch)
+	if err != nil {
+		return connection{}, &fetchError{msg: r.display + ": reading known_hosts: " + err.Error(), cause: err}
 	}
 	port := r.ep.Port
 	if port <= 0 {
@@ -102,12 +106,14 @@ func (a Auth) connect(r remote, deadline time.Time) (connection, error) {
 }
 
 // knownHostsDB parses known_hosts data. The parser reads only files, so the
-// (public) host keys go through a temporary file removed at once.
-func knownHostsDB(data []byte) (*knownhosts.HostKeyDB, error) {
-	if err := checkKnownHosts(data); err != nil {
+// (public) host keys go through a temporary file in dir, removed at once.
+// dir is the cache directory: writable even on a read-only root file
+// system.
+func knownHostsDB(data []byte, dir string) (*knownhosts.HostKeyDB, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	f, err := os.CreateTemp("", "seal-known-hosts-")
+	f, err := os.CreateTemp(dir, ".known_hosts-")
 	if err != nil {
 		return nil, err
 	}
