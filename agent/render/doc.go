@@ -10,6 +10,10 @@
 // in third-party parsers, and refuses Secrets that were not encrypted unless
 // the caller allows them.
 //
+// Kustomize keeps some state process-wide, so kustomize builds run one at a
+// time, and while one runs the standard library logger's output is dropped
+// (kustomize logs resource values through it and may call log.Fatal).
+//
 // Render must never write anything (decrypted bytes live only in memory and
 // are handed to kustomize through a read-only in-memory adapter), never reach
 // the network or run a program, and never put a decrypted value in an error:

@@ -1,7 +1,6 @@
 package render
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -9,7 +8,6 @@ import (
 	"regexp"
 	"strings"
 
-	"go.yaml.in/yaml/v3"
 	"sigs.k8s.io/kustomize/api/types"
 	sigsyaml "sigs.k8s.io/yaml"
 )
@@ -196,67 +194,6 @@ func (s *scanner) inline(kfile, dir string, rf ref) error {
 	}
 	if !s.r.opts.AllowPlaintextSecrets && fileHoldsSecretData([]byte(rf.value)) {
 		return fmt.Errorf("%s: %s: %w: an inline patch puts data in a Secret; move it to a SOPS-encrypted file, or allow plaintext Secrets", kfile, rf.field, ErrPlaintextSecret)
-	}
-	return nil
-}
-
-func (s *scanner) generatorConfigFile(kfile, dir, real string) error {
-	data, encrypted, err := s.r.read(real)
-	if err != nil || encrypted {
-		return err
-	}
-	return s.generatorConfigs(real, dir, data)
-}
-
-// generatorConfigs applies the secretGenerator rules to SecretGenerator
-// configs listed under generators. Their files are relative to dir.
-func (s *scanner) generatorConfigs(name, dir string, data []byte) error {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	for {
-		var g types.SecretArgs
-		var head struct {
-			Kind     string `yaml:"kind"`
-			Metadata struct {
-				Name string `yaml:"name"`
-			} `yaml:"metadata"`
-			Literals []string `yaml:"literals"`
-			Files    []string `yaml:"files"`
-			Envs     []string `yaml:"envs"`
-			Env      string   `yaml:"env"`
-		}
-		if err := dec.Decode(&head); err != nil {
-			return nil // not YAML kustomize can use either; it reports it
-		}
-		if head.Kind != "SecretGenerator" {
-			continue
-		}
-		g.LiteralSources, g.FileSources, g.EnvSources, g.EnvSource = head.Literals, head.Files, head.Envs, head.Env
-		if err := s.secretGenerator(name, dir, head.Metadata.Name, g.KvPairSources); err != nil {
-			return err
-		}
-		for _, p := range sourcePaths(g.KvPairSources) {
-			if err := s.checkRef(name, dir, ref{field: "SecretGenerator", value: p}); err != nil {
-				return err
-			}
-		}
-	}
-}
-
-// secretGenerator refuses literals and records the files that must be
-// encrypted, unless plaintext Secrets are allowed.
-func (s *scanner) secretGenerator(kfile, dir, name string, src types.KvPairSources) error {
-	s.secretKust[kfile] = true
-	if s.r.opts.AllowPlaintextSecrets {
-		return nil
-	}
-	if len(src.LiteralSources) > 0 {
-		return fmt.Errorf("%s: secretGenerator %q: %w: literals are plaintext; put the values in a SOPS-encrypted env file, or allow plaintext Secrets", kfile, name, ErrPlaintextSecret)
-	}
-	for _, p := range sourcePaths(src) {
-		target := path.Clean(joinPath(dir, p))
-		if real, _, err := s.r.res.resolve(target); err == nil {
-			s.mustEncrypt[real] = fmt.Sprintf("secretGenerator %q in %s", name, kfile)
-		}
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
@@ -20,8 +21,9 @@ type Decryptor interface {
 
 // Options says what to render and within which limits.
 type Options struct {
-	// Path is a directory within the file system, slash-separated; "" or
-	// "." is the root. A kustomization there selects kustomize mode.
+	// Path is a directory within the file system, slash-separated; "", "."
+	// and "/" are the root, and a leading "./" or "/" is dropped. A
+	// kustomization there selects kustomize mode.
 	Path string
 	// Decryptor opens SOPS-encrypted files; nil fails any encrypted file.
 	Decryptor Decryptor
@@ -66,7 +68,7 @@ func Render(ctx context.Context, fsys fs.FS, opts Options) (*Result, error) {
 		return nil, errors.New("render: the file system must implement fs.ReadLinkFS so symlinks can be confined")
 	}
 	r := newReader(ctx, fsys, &opts)
-	dir, info, err := r.res.resolve(opts.Path)
+	dir, info, err := r.res.resolve(strings.TrimLeft(opts.Path, "/"))
 	if err != nil {
 		return nil, fmt.Errorf("path %q: %w", opts.Path, err)
 	}
