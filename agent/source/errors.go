@@ -10,7 +10,9 @@ import (
 	"strings"
 
 	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/transport"
+	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 	"golang.org/x/crypto/ssh/knownhosts"
 )
 
@@ -131,7 +133,8 @@ func scrub(msg string, secrets ...string) string {
 }
 
 // isRemote reports whether err is about the server, the network, the
-// credentials or the ref, rather than the local cache.
+// credentials or the ref, rather than the local cache. Fetch starts the
+// cache over after any other error, so a server's bad day must not count.
 func isRemote(err error) bool {
 	for _, kind := range []error{ErrAuthentication, ErrHostKey, ErrCertificate, ErrRepositoryNotFound,
 		ErrRefNotFound, ErrUnreachable, ErrInvalidURL, ErrInvalidSecret, ErrInvalidRef, context.Canceled, context.DeadlineExceeded} {
@@ -139,7 +142,15 @@ func isRemote(err error) bool {
 			return true
 		}
 	}
-	return errors.Is(err, git.NoMatchingRefSpecError{})
+	var (
+		netErr     net.Error
+		status     *githttp.Err
+		unexpected *plumbing.UnexpectedError // does not unwrap
+	)
+	if errors.As(err, &unexpected) && errors.As(unexpected.Err, &status) {
+		return true
+	}
+	return errors.Is(err, git.NoMatchingRefSpecError{}) || errors.As(err, &netErr) || errors.As(err, &status)
 }
 
 // displayURL is rawURL without userinfo, for messages. scp-like URLs

@@ -128,7 +128,7 @@ func (t *treeFS) walk(rest string, follow bool) (node, string, error) {
 		}
 		dirPath = path.Join(dirPath, part)
 	}
-	panic("unreachable") // the loop returns on its last part
+	return node{}, "", fs.ErrNotExist // not reached: the loop returns on its last part
 }
 
 // tree decodes the directory h once. The caller holds t.mu.
