@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/seal-gitops/seal/crypto"
 	"github.com/seal-gitops/seal/keys"
@@ -71,11 +72,27 @@ func (k *auditKey) keyFile(t *testing.T, dir string) string {
 // auditScrub replaces what varies between runs in output: the keys' recipients
 // (whole, shortened and fingerprinted) and dir.
 func auditScrub(s, dir string, ks ...*auditKey) string {
+	return scrubKeys(s, dir, false, ks)
+}
+
+// auditScrubTable is auditScrub for tables: placeholders are padded to the
+// width of what they replace, so columns stay aligned.
+func auditScrubTable(s, dir string, ks ...*auditKey) string {
+	return scrubKeys(s, dir, true, ks)
+}
+
+func scrubKeys(s, dir string, pad bool, ks []*auditKey) string {
+	replace := func(s, old, placeholder string) string {
+		if n := utf8.RuneCountInString(old) - len(placeholder); pad && n > 0 {
+			placeholder += strings.Repeat(" ", n)
+		}
+		return strings.ReplaceAll(s, old, placeholder)
+	}
 	for _, k := range ks {
 		r := k.recipient()
-		s = strings.ReplaceAll(s, r, "<KEY-"+k.placeholder+">")
-		s = strings.ReplaceAll(s, keys.Short(r), "<KEY-"+k.placeholder+">")
-		s = strings.ReplaceAll(s, keys.Fingerprint(r), "<FP-"+k.placeholder+">")
+		s = replace(s, r, "<KEY-"+k.placeholder+">")
+		s = replace(s, keys.Short(r), "<KEY-"+k.placeholder+">")
+		s = replace(s, keys.Fingerprint(r), "<FP-"+k.placeholder+">")
 	}
 	if dir != "" {
 		s = strings.ReplaceAll(s, dir, "<DIR>")

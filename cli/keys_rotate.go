@@ -87,7 +87,7 @@ func runKeysRotate(ctx context.Context, f *Factory, opts *keysRotateOptions) err
 			return err
 		}
 		fmt.Fprintf(f.IO.Out, "dry run: %s to rotate, %d up to date; nothing was changed\n", countOf(pending, "file"), upToDate)
-		return rotateFailures(f, plan, "cannot be rotated")
+		return rotateFailures(f, plan, "cannot be rotated", "fix the problems above before rotating: a rotation would leave these files as they are")
 	}
 	var ids []age.Identity
 	if pending > 0 { // files already up to date need no key
@@ -100,7 +100,7 @@ func runKeysRotate(ctx context.Context, f *Factory, opts *keysRotateOptions) err
 	rotateFiles(ctx, f, plan, ids, opts.NewDataKey)
 	_, upToDate, done, failed := rotateCounts(plan)
 	fmt.Fprintf(f.IO.Out, "rotated %s, %d up to date, %d failed\n", countOf(done, "file"), upToDate, failed)
-	return rotateFailures(f, plan, "not rotated")
+	return rotateFailures(f, plan, "not rotated", "fix the problems above and run seal keys rotate again: files already rotated are skipped as up to date")
 }
 
 // rotateFiles rewraps the pending files of plan, one at a time, each
@@ -184,7 +184,7 @@ func rotateOne(it *rotateItem, ids []age.Identity, newDataKey bool) error {
 
 // rotateFailures prints each failed file's error and returns an error
 // naming them all, nil when none failed.
-func rotateFailures(f *Factory, plan []*rotateItem, what string) error {
+func rotateFailures(f *Factory, plan []*rotateItem, what, hint string) error {
 	var names []string
 	for _, it := range plan {
 		if it.state != rotateFailed {
@@ -200,6 +200,5 @@ func rotateFailures(f *Factory, plan []*rotateItem, what string) error {
 	if len(names) == 0 {
 		return nil
 	}
-	return withHint(fmt.Errorf("%s of %d %s: %s", countOf(len(names), "file"), len(plan), what, strings.Join(names, ", ")),
-		"fix the problems above and run seal keys rotate again: files already rotated are skipped as up to date")
+	return withHint(fmt.Errorf("%s of %d %s: %s", countOf(len(names), "file"), len(plan), what, strings.Join(names, ", ")), "%s", hint)
 }
