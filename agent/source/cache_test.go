@@ -4,16 +4,10 @@ import (
 	"fmt"
 	"io/fs"
 	"maps"
-	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -177,35 +171,6 @@ func TestDamagedCacheIsFetchedAgain(t *testing.T) {
 	}
 }
 
-func TestChangedURLStartsOver(t *testing.T) {
-	x := newFixture(t)
-	x.commit(t, "first", map[string][]byte{"a": []byte("from env")})
-	other, err := x.srv.CreateRepo("other", t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	otherSHA, err := other.Commit("other", map[string][]byte{"b": []byte("from other")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := x.f.Fetch(ctxTimeout(t, time.Minute), "k", x.srv.HTTPURL("env"), source.Ref{}, x.basic); err != nil {
-		t.Fatal(err)
-	}
-	rev, err := x.f.Fetch(ctxTimeout(t, time.Minute), "k", x.srv.HTTPURL("other"), source.Ref{}, x.basic)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rev.SHA != otherSHA {
-		t.Errorf("SHA = %s, want %s", rev.SHA, otherSHA)
-	}
-	if diff := cmp.Diff(map[string]string{"b": "from other"}, readAll(t, rev.FS)); diff != "" {
-		t.Errorf("files (-want +got):\n%s", diff)
-	}
-	if got := len(packs(t, x.cache)); got != 1 {
-		t.Errorf("cache holds %d packs, want the new repository's 1 only", got)
-	}
-}
-
 func TestConcurrentFetches(t *testing.T) {
 	x := newFixture(t)
 	sha := x.commit(t, "first", manyFiles(20))
@@ -258,37 +223,5 @@ func removeGlob(t *testing.T, pattern string) {
 		if err := os.Remove(m); err != nil {
 			t.Fatal(err)
 		}
-	}
-}
-
-func TestServerErrorKeepsTheCache(t *testing.T) {
-	x := newFixture(t)
-	x.commit(t, "first", manyFiles(3))
-	target, err := url.Parse(x.srv.HTTPURL("env"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var failing atomic.Bool
-	proxy := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: target.Scheme, Host: target.Host})
-	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if failing.Load() {
-			http.Error(w, "down for maintenance", http.StatusInternalServerError)
-			return
-		}
-		proxy.ServeHTTP(w, r)
-	}))
-	defer front.Close()
-	repoURL := front.URL + target.Path
-	if _, err := x.f.Fetch(ctxTimeout(t, time.Minute), "k", repoURL, source.Ref{}, x.basic); err != nil {
-		t.Fatal(err)
-	}
-	before := packs(t, x.cache)
-	failing.Store(true)
-	_, err = x.f.Fetch(ctxTimeout(t, time.Minute), "k", repoURL, source.Ref{}, x.basic)
-	if err == nil || !strings.Contains(err.Error(), "500") || !strings.HasPrefix(err.Error(), repoURL) {
-		t.Errorf("error = %v, want one naming %s and the status 500", err, repoURL)
-	}
-	if diff := cmp.Diff(before, packs(t, x.cache)); diff != "" {
-		t.Errorf("a server error changed the cache (-before +after):\n%s", diff)
 	}
 }
