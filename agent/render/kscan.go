@@ -111,8 +111,8 @@ func refs(k *types.Kustomization) []ref {
 	add("resources", true, k.Resources...)
 	add("bases", true, k.Bases...)
 	add("components", true, k.Components...)
-	add("transformers", true, k.Transformers...)
-	add("validators", true, k.Validators...)
+	add("transformers", false, k.Transformers...)
+	add("validators", false, k.Validators...)
 	add("generators", false, k.Generators...)
 	add("crds", false, k.Crds...)
 	add("configurations", false, k.Configurations...)
@@ -175,22 +175,22 @@ func (s *scanner) checkRef(kfile, dir string, rf ref) error {
 	case err != nil:
 		return fmt.Errorf("%s: %s entry %q: %w", kfile, rf.field, rf.value, err)
 	case !info.IsDir():
-		if rf.field == "generators" {
-			return s.generatorConfigFile(kfile, dir, real)
+		if isPluginField(rf.field) {
+			return s.pluginConfigFile(dir, real)
 		}
 		return nil
 	case rf.dirOK:
 		return s.scanDir(real)
-	case rf.field == "generators":
-		return fmt.Errorf("%s: generators entry %q: %w: generators from a directory; list the generator config files instead", kfile, rf.value, ErrUnsupported)
+	case isPluginField(rf.field):
+		return fmt.Errorf("%s: %s entry %q: %w: plugin configs from a kustomization directory; list the config files instead", kfile, rf.field, rf.value, ErrUnsupported)
 	}
 	return nil
 }
 
 // inline checks an inline patch or generator config.
 func (s *scanner) inline(kfile, dir string, rf ref) error {
-	if rf.field == "generators" {
-		return s.generatorConfigs(kfile, dir, []byte(rf.value))
+	if isPluginField(rf.field) {
+		return s.pluginConfigs(kfile, dir, []byte(rf.value))
 	}
 	if !s.r.opts.AllowPlaintextSecrets && fileHoldsSecretData([]byte(rf.value)) {
 		return fmt.Errorf("%s: %s: %w: an inline patch puts data in a Secret; move it to a SOPS-encrypted file, or allow plaintext Secrets", kfile, rf.field, ErrPlaintextSecret)

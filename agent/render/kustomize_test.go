@@ -6,6 +6,9 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
 const kDeploy = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  template:\n    spec:\n      containers: [{name: web, image: nginx}]\n"
@@ -53,6 +56,25 @@ func TestKustomizeErrors(t *testing.T) {
 		{name: "remote patch", path: "a",
 			files: map[string]string{"a/kustomization.yaml": "patches: [{path: 'http://example.com/p.yaml'}]\n"},
 			is:    ErrRemoteReference, contains: []string{"patches", "http://example.com/p.yaml"}},
+		{name: "remote path in a transformer config file", path: "a",
+			files: map[string]string{"a/kustomization.yaml": "resources: [cm.yaml]\ntransformers: [t.yaml]\n", "a/cm.yaml": cmYAML,
+				"a/t.yaml": "apiVersion: builtin\nkind: PatchTransformer\nmetadata: {name: p}\npath: https://example.com/patch.yaml\ntarget: {kind: ConfigMap}\n"},
+			is: ErrRemoteReference, contains: []string{"a/t.yaml", "path", "https://example.com/patch.yaml"}},
+		{name: "remote env in an inline generator config", path: "a",
+			files: map[string]string{"a/kustomization.yaml": "generators:\n- |\n  apiVersion: builtin\n  kind: ConfigMapGenerator\n  metadata: {name: c}\n  envs: ['http://169.254.169.254/latest/meta-data']\n"},
+			is:    ErrRemoteReference, contains: []string{"a/kustomization.yaml", "envs", "169.254.169.254"}},
+		{name: "remote replacement path in a transformer", path: "a",
+			files: map[string]string{"a/kustomization.yaml": "transformers: [r.yaml]\n",
+				"a/r.yaml": "apiVersion: builtin\nkind: ReplacementTransformer\nmetadata: {name: r}\nreplacements:\n- path: https://example.com/r.yaml\n"},
+			is: ErrRemoteReference, contains: []string{"a/r.yaml", "https://example.com/r.yaml"}},
+		{name: "helm generator config", path: "a",
+			files: map[string]string{"a/kustomization.yaml": "generators: [h.yaml]\n",
+				"a/h.yaml": "apiVersion: builtin\nkind: HelmChartInflationGenerator\nmetadata: {name: h}\nname: x\nadditionalValuesFiles: [https://example.com/v.yaml]\n"},
+			is: ErrUnsupported, contains: []string{"a/h.yaml", "helm"}},
+		{name: "transformers from a directory", path: "a",
+			files: map[string]string{"a/kustomization.yaml": "transformers: [t]\n", "a/t/kustomization.yaml": "resources: [p.yaml]\n",
+				"a/t/p.yaml": "apiVersion: builtin\nkind: PatchTransformer\nmetadata: {name: p}\npath: https://example.com/p.yaml\n"},
+			is: ErrUnsupported, contains: []string{"a/kustomization.yaml", "transformers", `"t"`}},
 		{name: "helm chart", path: "a",
 			files: map[string]string{"a/kustomization.yaml": "helmCharts: [{name: x, repo: 'https://charts.example.com'}]\n"},
 			is:    ErrUnsupported, contains: []string{"a/kustomization.yaml", "helm"}},
@@ -156,4 +178,32 @@ func TestKustomizeExecNeverRuns(t *testing.T) {
 	if _, err := os.Stat(marker); err == nil {
 		t.Fatal("the exec function ran")
 	}
+}
+
+// Builtin transformer and generator configs with local files still work.
+func TestKustomizeLocalPluginConfigs(t *testing.T) {
+	fsys := mapFS(map[string]string{
+		"kustomization.yaml": "resources: [cm.yaml]\ntransformers: [t.yaml]\ngenerators:\n- |\n  apiVersion: builtin\n  kind: SecretGenerator\n  metadata: {name: gen}\n  envs: [s.env]\n  options: {disableNameSuffixHash: true}\n",
+		"cm.yaml":            cmYAML,
+		"t.yaml":             "apiVersion: builtin\nkind: PatchTransformer\nmetadata: {name: p}\npath: patch.yaml\ntarget: {kind: ConfigMap}\n",
+		"patch.yaml":         "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\ndata: {patched: \"yes\"}\n",
+		"s.env":              fakeEnc("k", "A=B\n"),
+	})
+	res, err := Render(context.Background(), fsys, fakeOptions(""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"cm", "gen"}, names(res)); diff != "" {
+		t.Fatalf("objects (-want +got):\n%s", diff)
+	}
+	if v, _, _ := unstructured.NestedString(res.Objects[0].Object, "data", "patched"); v != "yes" {
+		t.Errorf("the PatchTransformer did not apply: %v", res.Objects[0].Object)
+	}
+	if res.KeyUsage["k"] != 1 {
+		t.Errorf("KeyUsage = %v", res.KeyUsage)
+	}
+	// The same generator from a plaintext env file is refused.
+	fsys["s.env"].Data = []byte("A=B\n")
+	_, err = Render(context.Background(), fsys, fakeOptions(""))
+	wantErr(t, err, ErrPlaintextSecret, "s.env", `secretGenerator "gen"`)
 }

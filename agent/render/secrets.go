@@ -71,48 +71,6 @@ func fileHoldsSecretData(data []byte) bool {
 	}
 }
 
-func (s *scanner) generatorConfigFile(kfile, dir, real string) error {
-	data, encrypted, err := s.r.read(real)
-	if err != nil || encrypted {
-		return err
-	}
-	return s.generatorConfigs(real, dir, data)
-}
-
-// generatorConfigs applies the secretGenerator rules to SecretGenerator
-// configs listed under generators. Their files are relative to dir.
-func (s *scanner) generatorConfigs(name, dir string, data []byte) error {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	for {
-		var g types.SecretArgs
-		var head struct {
-			Kind     string `yaml:"kind"`
-			Metadata struct {
-				Name string `yaml:"name"`
-			} `yaml:"metadata"`
-			Literals []string `yaml:"literals"`
-			Files    []string `yaml:"files"`
-			Envs     []string `yaml:"envs"`
-			Env      string   `yaml:"env"`
-		}
-		if err := dec.Decode(&head); err != nil {
-			return nil // not YAML kustomize can use either; it reports it
-		}
-		if head.Kind != "SecretGenerator" {
-			continue
-		}
-		g.LiteralSources, g.FileSources, g.EnvSources, g.EnvSource = head.Literals, head.Files, head.Envs, head.Env
-		if err := s.secretGenerator(name, dir, head.Metadata.Name, g.KvPairSources); err != nil {
-			return err
-		}
-		for _, p := range sourcePaths(g.KvPairSources) {
-			if err := s.checkRef(name, dir, ref{field: "SecretGenerator", value: p}); err != nil {
-				return err
-			}
-		}
-	}
-}
-
 // secretGenerator refuses literals and records the files that must be
 // encrypted, unless plaintext Secrets are allowed.
 func (s *scanner) secretGenerator(kfile, dir, name string, src types.KvPairSources) error {
