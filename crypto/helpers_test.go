@@ -86,10 +86,15 @@ func sopsPath(t testing.TB) string {
 	return p
 }
 
-// sopsCLI runs the real sops CLI in dir with only the given identities (in a
-// key file in a home directory of their own): no user config, no other key
+// sopsRunner runs the real sops CLI with only the given identities (in a
+// key file in a home directory of its own): no user config, no other key
 // source.
-func sopsCLI(t testing.TB, sops, dir string, keys []testKey, args ...string) ([]byte, error) {
+type sopsRunner struct {
+	bin string
+	env []string
+}
+
+func newSOPSRunner(t testing.TB, bin string, keys []testKey) *sopsRunner {
 	t.Helper()
 	var ring bytes.Buffer
 	for _, k := range keys {
@@ -100,20 +105,31 @@ func sopsCLI(t testing.TB, sops, dir string, keys []testKey, args ...string) ([]
 	if err := os.WriteFile(keyFile, ring.Bytes(), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(sops, append([]string{"--disable-version-check"}, args...)...)
-	cmd.Dir = dir
-	cmd.Env = []string{
+	return &sopsRunner{bin: bin, env: []string{
 		"PATH=/usr/bin:/bin",
 		"HOME=" + home,
 		"XDG_CONFIG_HOME=" + home,
 		"SOPS_AGE_KEY_FILE=" + keyFile,
-	}
+	}}
+}
+
+// run runs sops in dir and returns its standard output.
+func (r *sopsRunner) run(dir string, args ...string) ([]byte, error) {
+	cmd := exec.Command(r.bin, append([]string{"--disable-version-check"}, args...)...)
+	cmd.Dir = dir
+	cmd.Env = r.env
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
 		return nil, &sopsError{err: err, stderr: stderr.String()}
 	}
 	return stdout.Bytes(), nil
+}
+
+// sopsCLI runs the sops CLI once in dir with only the given identities.
+func sopsCLI(t testing.TB, sops, dir string, keys []testKey, args ...string) ([]byte, error) {
+	t.Helper()
+	return newSOPSRunner(t, sops, keys).run(dir, args...)
 }
 
 type sopsError struct {

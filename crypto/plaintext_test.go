@@ -44,12 +44,16 @@ func TestFindPlaintext(t *testing.T) {
 			{Line: 5, Document: 0, Path: "data.c[0]", Problem: ProblemPlaintext},
 			{Line: 6, Document: 0, Path: "data.d", Problem: ProblemPlaintext},
 		}},
+		{"tab-indented json", "t.json", "{\n\t\"kind\": \"Secret\",\n\t\"data\": {\n\t\t\"a\": \"Yg==\"\n\t}\n}\n", []Finding{
+			{Line: 4, Document: 0, Path: "data.a", Problem: ProblemPlaintext},
+		}},
 		{"configmap", "c.yaml", string(readFile(t, "testdata/plain/configmap.yaml")), nil},
 		{"mixed", "x.yaml", string(readFile(t, "testdata/plain/mixed.yaml")), []Finding{
 			{Line: 6, Document: 0, Path: "stringData.password", Problem: ProblemPlaintext},
 		}},
 		{"encrypted", "s.yaml", string(enc), nil},
 		{"encrypted json", "s.json", string(encJSON), nil},
+		{"encrypted by sops, json", "h.json", string(readFile(t, "testdata/sops/hybrid.json")), nil},
 		{"encrypted by sops", "m.yaml", string(readFile(t, "testdata/sops/mixed-multi.yaml")), nil},
 		{"encrypted by sops, default rules", "d.yaml", string(readFile(t, "testdata/sops/default-rules.yaml")), nil},
 		{"encrypted, a value decrypted by hand", "s.yaml", strings.Replace(string(enc), password, "correct-horse-battery-staple", 1), []Finding{
