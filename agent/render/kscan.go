@@ -198,9 +198,11 @@ func (s *scanner) inline(kfile, dir string, rf ref) error {
 	return nil
 }
 
-// remotePrefix matches what kustomize would fetch or clone: any URL scheme,
-// scp-like "user@host:", go-getter's "git::" and bare github.com paths.
-var remotePrefix = regexp.MustCompile(`(?i)^(git::|[a-z][a-z0-9+.-]*://|[a-z][a-z0-9-]*@|github\.com[/:])`)
+// remotePrefix matches what kustomize would fetch or clone: anything that
+// starts like a URL scheme ("https:", "file:"), scp-like "user@host:",
+// go-getter's "git::" and bare github.com paths. It errs on the side of
+// refusing: a local file named "a:b" is refused too.
+var remotePrefix = regexp.MustCompile(`(?i)^(git::|[a-z][a-z0-9+.-]+:|[a-z][a-z0-9-]*@|github\.com[/:])`)
 
 func isRemote(v string) bool {
 	return remotePrefix.MatchString(strings.TrimSpace(v))

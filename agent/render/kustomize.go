@@ -1,13 +1,13 @@
 package render
 
 import (
+	"context"
 	"fmt"
 	"log"
 	"regexp"
 	"runtime"
 	"sort"
 	"strings"
-	"sync"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	utiljson "k8s.io/apimachinery/pkg/util/json"
@@ -25,11 +25,14 @@ func renderKustomize(r *reader, dir string, res *Result) error {
 		return err
 	}
 	a := newAdapter(r, s)
-	m, err := build(a, virtual(dir), s.openAPI)
+	m, err := build(r.ctx, a, virtual(dir), s.openAPI)
 	if a.fatal != nil {
 		return a.fatal
 	}
 	if err != nil {
+		if cerr := r.ctx.Err(); cerr != nil {
+			return fmt.Errorf("%s: %w", dir, cerr)
+		}
 		return a.explain(dir, err)
 	}
 	resources := m.Resources()
@@ -57,10 +60,11 @@ func renderKustomize(r *reader, dir string, res *Result) error {
 	return nil
 }
 
-// buildMu serializes builds: kustomize keeps the OpenAPI schema a
+// buildSlot serializes builds: kustomize keeps the OpenAPI schema a
 // kustomization may set in process-wide state (kyaml's openapi package), and
-// build swaps the standard logger's output. Concurrent renders wait.
-var buildMu sync.Mutex
+// build swaps the standard logger's output. Concurrent renders wait for the
+// slot, or for their context to end.
+var buildSlot = make(chan struct{}, 1)
 
 // recovered carries a panic out of kustomize.
 type recovered struct{ value any }
@@ -72,9 +76,13 @@ type recovered struct{ value any }
 // A custom OpenAPI schema (customSchema true) would stay in kyaml's global
 // state and change how later, unrelated renders merge patches, so it is
 // reset before and after such a build, and after any panic.
-func build(fsys filesys.FileSystem, dir string, customSchema bool) (m resmap.ResMap, err error) {
-	buildMu.Lock()
-	defer buildMu.Unlock()
+func build(ctx context.Context, fsys filesys.FileSystem, dir string, customSchema bool) (m resmap.ResMap, err error) {
+	select {
+	case buildSlot <- struct{}{}:
+		defer func() { <-buildSlot }()
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 	prev := log.Writer()
 	log.SetOutput(logGuard{})
 	defer log.SetOutput(prev)
