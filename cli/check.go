@@ -67,7 +67,7 @@ flags.`,
 			return runCheck(cmd.Context(), f, opts)
 		},
 	}
-	cmd.Flags().StringVarP(&opts.Output, "output", "o", "text", "output format: text or json")
+	cmd.Flags().StringVarP(&opts.Output, "output", "o", "text", "output `FORMAT`: text or json")
 	cmd.Flags().BoolVar(&opts.Staged, "staged", false, "check the files staged in git (the index) instead of the work tree")
 	return cmd
 }

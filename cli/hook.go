@@ -19,7 +19,8 @@ func newHookCmd(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "hook",
 		Short: "Manage the git pre-commit hook that runs seal check",
-		Args:  cobra.NoArgs,
+		Args:  commandGroupArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
 	cmd.AddCommand(newHookInstallCmd(f))
 	return cmd

@@ -112,3 +112,19 @@ func assertSealHook(t *testing.T, path string) {
 		t.Errorf("%s does not hold the hook script:\n%s", path, got)
 	}
 }
+
+// TestCommandGroups: seal keys and seal hook only group subcommands; an
+// unknown one is a usage error, not a help page with exit status 0.
+func TestCommandGroups(t *testing.T) {
+	for _, args := range [][]string{{"keys", "bogus"}, {"hook", "uninstall"}} {
+		r := runSeal(t, t.TempDir(), nil, "", args...)
+		want := cliRun{Code: ExitUsage, Stderr: "seal: error: unknown command \"" + args[1] + "\" for \"seal " + args[0] +
+			"\"; see seal " + args[0] + " --help\n"}
+		if diff := cmp.Diff(want, r); diff != "" {
+			t.Errorf("%v (-want +got):\n%s", args, diff)
+		}
+	}
+	if r := runSeal(t, t.TempDir(), nil, "", "keys"); r.Code != ExitOK || !strings.Contains(r.Stdout, "Available Commands:") {
+		t.Errorf("seal keys: %+v", r)
+	}
+}

@@ -45,7 +45,7 @@ invalid-config, malformed.`,
 			return runKeysList(f, opts)
 		},
 	}
-	cmd.Flags().StringVarP(&opts.Output, "output", "o", "text", "output format: text or json")
+	cmd.Flags().StringVarP(&opts.Output, "output", "o", "text", "output `FORMAT`: text or json")
 	return cmd
 }
 

@@ -60,7 +60,7 @@ others; the exit status is then 1, and each failure is named.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringArrayVarP(&opts.Identities, "identity", "i", nil, "identity file that opens the files (repeatable; default: where sops finds identities)")
+	fl.StringArrayVarP(&opts.Identities, "identity", "i", nil, "identity `FILE` that opens the files (repeatable; default: where sops finds identities)")
 	fl.BoolVar(&opts.NewDataKey, "new-data-key", false, "also replace each file's data key and re-encrypt every value")
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "print what would change (files, recipients added and removed) and change nothing")
 	return cmd
