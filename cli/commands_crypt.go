@@ -4,4 +4,6 @@ import "github.com/spf13/cobra"
 
 // addCryptCommands adds keygen, encrypt (and the "seal PATH…" shorthand),
 // decrypt and edit.
-func addCryptCommands(root *cobra.Command, f *Factory) {}
+func addCryptCommands(root *cobra.Command, f *Factory) {
+	root.AddCommand(newKeygenCmd(f), newEncryptCmd(f), newDecryptCmd(f), newEditCmd(f))
+}

@@ -86,8 +86,11 @@ func Execute(ctx context.Context, args []string, stdio IO) int {
 
 func run(ctx context.Context, f *Factory, args []string) int {
 	root := newRootCmd(f)
-	root.SetArgs(args)
-	err := root.ExecuteContext(ctx)
+	args, err := expandShorthand(f, root, args)
+	if err == nil {
+		root.SetArgs(args)
+		err = root.ExecuteContext(ctx)
+	}
 	if err == nil {
 		return ExitOK
 	}
@@ -95,16 +98,22 @@ func run(ctx context.Context, f *Factory, args []string) int {
 	if errors.As(err, &silent) {
 		return silent.code
 	}
-	fmt.Fprintf(f.IO.Err, "seal: error: %v\n", err)
-	var h hintError
-	if errors.As(err, &h) {
-		fmt.Fprintf(f.IO.Err, "seal: hint: %s\n", h.hint)
-	}
+	printError(f.IO.Err, err)
 	var u usageError
 	if errors.As(err, &u) {
 		return ExitUsage
 	}
 	return ExitFailure
+}
+
+// printError prints err as "seal: error:", and its hint, if any, as
+// "seal: hint:".
+func printError(w io.Writer, err error) {
+	fmt.Fprintf(w, "seal: error: %v\n", err)
+	var h hintError
+	if errors.As(err, &h) {
+		fmt.Fprintf(w, "seal: hint: %s\n", h.hint)
+	}
 }
 
 func newRootCmd(f *Factory) *cobra.Command {
@@ -113,7 +122,15 @@ func newRootCmd(f *Factory) *cobra.Command {
 		Short: "Encrypt Kubernetes Secrets for Git, and manage the keys that open them",
 		Long: `seal encrypts the values of Kubernetes Secret manifests with age, in the SOPS
 file format, so that a cluster's whole state, Secrets included, can live in
-Git. The seal-agent running in the cluster holds the only key that opens them.`,
+Git. The seal-agent running in the cluster holds the only key that opens them.
+
+"seal PATH..." is short for "seal encrypt PATH...": a first argument that is
+not a command but an existing file or directory (or -) is encrypted.`,
+		Example: `  # Encrypt a Secret manifest in place, for the recipients of .sops.yaml
+  seal -i apps/db-secret.yaml
+
+  # Change a value; only that value's ciphertext changes
+  seal edit apps/db-secret.yaml`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
