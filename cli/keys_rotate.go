@@ -12,6 +12,7 @@ import (
 
 	"github.com/seal-gitops/seal/crypto"
 	"github.com/seal-gitops/seal/internal/atomicfile"
+	"github.com/seal-gitops/seal/keys"
 )
 
 // keysRotateOptions are the flags and arguments of seal keys rotate.
@@ -76,10 +77,18 @@ func runKeysRotate(ctx context.Context, f *Factory, opts *keysRotateOptions) err
 	if err != nil {
 		return err
 	}
-	plan := planRotation(files, loadSopsRules(wd), opts.NewDataKey)
+	rs := loadSopsRules(wd)
+	plan := planRotation(files, rs, opts.NewDataKey)
 	if len(plan) == 0 {
 		fmt.Fprintln(f.IO.Out, "no encrypted files found")
 		return nil
+	}
+	if rs.cfg == nil { // without rules there is nothing to bring files in line with
+		if errors.Is(rs.err, keys.ErrNoConfig) {
+			return withHint(rs.err, "rotation re-wraps files for the recipients of their creation rules; "+
+				"`seal keys fetch --update-config PATH_REGEX` writes a rule with the cluster's key")
+		}
+		return withHint(rs.err, "fix %s so that sops can read it", rs.name())
 	}
 	pending, upToDate, _, _ := rotateCounts(plan)
 	if opts.DryRun {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"regexp"
@@ -207,5 +208,85 @@ func TestKeysRotateNothing(t *testing.T) {
 	r := runSeal(t, dir, nil, "", "keys", "rotate")
 	if diff := cmp.Diff(cliRun{Stdout: "no encrypted files found\n"}, r); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+// TestKeysRotateInterrupted: a rotation cancelled before it starts on a
+// file leaves the file as it was, fails, and a second run finishes.
+func TestKeysRotateInterrupted(t *testing.T) {
+	a := newAuditKey(t, keys.X25519, "A")
+	b := newAuditKey(t, keys.X25519, "B")
+	dir := rotateRepo(t, []*auditKey{a, b}, []*auditKey{a})
+	files := []string{filepath.Join(dir, "secrets/a.yaml"), filepath.Join(dir, "secrets/b.yaml")}
+	before := readAll(t, files)
+	env := map[string]string{keys.EnvKeyFile: a.keyFile(t, t.TempDir())}
+
+	f, out, errOut := testFactory(dir, env, "")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	code := run(ctx, f, []string{"keys", "rotate"})
+	if code != ExitFailure || !strings.Contains(errOut.String(), "seal: error: secrets/a.yaml: interrupted before it was rotated\n") ||
+		!strings.Contains(out.String(), "rotated 0 files, 0 up to date, 2 failed\n") {
+		t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	if diff := cmp.Diff(before, readAll(t, files)); diff != "" {
+		t.Errorf("an interrupted rotation changed files")
+	}
+	r := runSeal(t, dir, env, "", "keys", "rotate")
+	if r.Code != ExitOK || !strings.Contains(r.Stdout, "rotated 2 files, 0 up to date, 0 failed\n") {
+		t.Errorf("second run: %+v", r)
+	}
+}
+
+// TestKeysRotateProgress: on a terminal a progress bar goes to stderr, and
+// the per-file lines still reach stdout, after it.
+func TestKeysRotateProgress(t *testing.T) {
+	a := newAuditKey(t, keys.X25519, "A")
+	b := newAuditKey(t, keys.X25519, "B")
+	dir := rotateRepo(t, []*auditKey{a, b}, []*auditKey{a})
+	for _, terminal := range []bool{false, true} {
+		f, out, errOut := testFactory(dir, map[string]string{keys.EnvKeyFile: a.keyFile(t, t.TempDir())}, "")
+		f.IO.ErrTerminal = terminal
+		code := run(context.Background(), f, []string{"keys", "rotate", "--new-data-key"})
+		want := "rotated     secrets/a.yaml: new data key; add <KEY-B>\nrotated     secrets/b.yaml: new data key; add <KEY-B>\nrotated 2 files, 0 up to date, 0 failed\n"
+		if terminal {
+			want = strings.ReplaceAll(want, "; add <KEY-B>", "") // the second pass only renews the data key
+		}
+		if code != ExitOK || auditScrub(out.String(), dir, a, b) != want {
+			t.Errorf("terminal %v: exit %d, stdout:\n%s", terminal, code, out)
+		}
+		if bar := strings.Contains(errOut.String(), "rotating") && strings.Contains(errOut.String(), "/2)"); bar != terminal {
+			t.Errorf("terminal %v: progress bar shown %v; stderr %q", terminal, bar, errOut)
+		}
+	}
+}
+
+func TestKeysRotateNoConfig(t *testing.T) {
+	a := newAuditKey(t, keys.X25519, "A")
+	for _, tt := range []struct {
+		name, config string
+		want         []string
+	}{
+		{"no .sops.yaml", "", []string{"seal: error: <DIR>: no .sops.yaml found in it or any parent directory",
+			"seal: hint: rotation re-wraps files for the recipients of their creation rules"}},
+		{"invalid .sops.yaml", "creation_rules: {", []string{"seal: error: <DIR>/.sops.yaml: invalid .sops.yaml",
+			"seal: hint: fix .sops.yaml so that sops can read it\n"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if tt.config != "" {
+				auditWrite(t, filepath.Join(dir, ".sops.yaml"), tt.config)
+			}
+			auditWrite(t, filepath.Join(dir, "secrets/a.yaml"), auditEncrypt(t, "a.yaml", auditPlainSecret, a))
+			r := scrubRun(runSeal(t, dir, nil, "", "keys", "rotate", "--dry-run"), dir)
+			if r.Code != ExitFailure || r.Stdout != "" {
+				t.Errorf("exit %d, stdout %q", r.Code, r.Stdout)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(r.Stderr, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, r.Stderr)
+				}
+			}
+		})
 	}
 }
