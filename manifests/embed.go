@@ -1,0 +1,16 @@
+package manifests
+
+import (
+	"embed"
+	"io/fs"
+)
+
+// files is the install YAML: the base, the generated CRD and the tenant
+// component.
+//
+//go:embed *.yaml crd/*.yaml components/tenant/*.yaml
+var files embed.FS
+
+// FS returns the install YAML, laid out as in the repository:
+// kustomization.yaml at the root, crd/ and components/tenant/ below it.
+func FS() fs.FS { return files }
