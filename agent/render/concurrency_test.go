@@ -48,3 +48,45 @@ func TestKustomizeWaitHonoursContext(t *testing.T) {
 		t.Fatalf("err = %v; want context.DeadlineExceeded", err)
 	}
 }
+
+// blockingDecryptor stands for a build that takes long: it waits for
+// release before decrypting.
+type blockingDecryptor struct {
+	started chan struct{}
+	release chan struct{}
+}
+
+func (d blockingDecryptor) Decrypt(name string, data []byte) ([]byte, string, error) {
+	close(d.started)
+	<-d.release
+	return fakeDecryptor{}.Decrypt(name, data)
+}
+
+// A cancelled context ends Render while kustomize is still busy; the build
+// finishes in the background and the next render runs normally.
+func TestKustomizeCancelDuringBuild(t *testing.T) {
+	fsys := mapFS(map[string]string{"kustomization.yaml": "resources: [s.yaml]\n", "s.yaml": fakeEnc("k", secretYAML)})
+	d := blockingDecryptor{started: make(chan struct{}), release: make(chan struct{})}
+	ctx, cancel := context.WithCancel(context.Background())
+	opts := fakeOptions("")
+	opts.Decryptor = d
+	// The scanner reads no resources, so the first decryption happens
+	// inside kustomize.
+	errc := make(chan error, 1)
+	go func() { _, err := Render(ctx, fsys, opts); errc <- err }()
+	<-d.started
+	cancel()
+	select {
+	case err := <-errc:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("err = %v; want context.Canceled", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Render did not return after its context was cancelled")
+	}
+	close(d.release)
+	res, err := Render(context.Background(), fsys, fakeOptions(""))
+	if err != nil || len(res.Objects) != 1 {
+		t.Fatalf("next render: %v", err)
+	}
+}

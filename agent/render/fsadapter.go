@@ -151,7 +151,7 @@ func (a *adapter) ReadFile(p string) ([]byte, error) {
 
 // check applies the policies to one file kustomize is about to parse.
 func (a *adapter) check(real string, data []byte, encrypted bool) error {
-	if err := checkAliases(real, data); err != nil {
+	if err := checkYAMLShape(real, data); err != nil {
 		return err
 	}
 	if encrypted {

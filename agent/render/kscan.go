@@ -70,7 +70,7 @@ func (s *scanner) scanDir(dir string) error {
 	if err != nil {
 		return err
 	}
-	if err := checkAliases(kfile, data); err != nil {
+	if err := checkYAMLShape(kfile, data); err != nil {
 		return err
 	}
 	var k types.Kustomization

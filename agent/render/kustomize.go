@@ -26,13 +26,14 @@ func renderKustomize(r *reader, dir string, res *Result) error {
 	}
 	a := newAdapter(r, s)
 	m, err := build(r.ctx, a, virtual(dir), s.openAPI)
+	if cerr := r.ctx.Err(); cerr != nil {
+		// The build may still be running: leave the adapter alone.
+		return fmt.Errorf("%s: %w", dir, cerr)
+	}
 	if a.fatal != nil {
 		return a.fatal
 	}
 	if err != nil {
-		if cerr := r.ctx.Err(); cerr != nil {
-			return fmt.Errorf("%s: %w", dir, cerr)
-		}
 		return a.explain(dir, err)
 	}
 	resources := m.Resources()
@@ -69,20 +70,42 @@ var buildSlot = make(chan struct{}, 1)
 // recovered carries a panic out of kustomize.
 type recovered struct{ value any }
 
-// build runs kustomize with plugins off and root-only loading. Kustomize
-// logs resource values through the standard logger and sometimes calls
-// log.Fatal, which would exit the agent; while it runs, that output goes to
-// logGuard, which drops it and turns log.Fatal into a panic recovered here.
-// A custom OpenAPI schema (customSchema true) would stay in kyaml's global
-// state and change how later, unrelated renders merge patches, so it is
-// reset before and after such a build, and after any panic.
-func build(ctx context.Context, fsys filesys.FileSystem, dir string, customSchema bool) (m resmap.ResMap, err error) {
+// build runs one kustomize build in the build slot. Kustomize cannot be
+// interrupted, so it runs on its own goroutine: when ctx ends first, build
+// returns at once and the build finishes in the background, failing at its
+// next file access (the adapter checks ctx), and keeps the slot until then.
+func build(ctx context.Context, fsys filesys.FileSystem, dir string, customSchema bool) (resmap.ResMap, error) {
 	select {
 	case buildSlot <- struct{}{}:
-		defer func() { <-buildSlot }()
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+	type result struct {
+		m   resmap.ResMap
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		defer func() { <-buildSlot }()
+		m, err := runKustomize(fsys, dir, customSchema)
+		done <- result{m, err}
+	}()
+	select {
+	case r := <-done:
+		return r.m, r.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// runKustomize runs kustomize with plugins off and root-only loading.
+// Kustomize logs resource values through the standard logger and sometimes
+// calls log.Fatal, which would exit the agent; while it runs, that output
+// goes to logGuard, which drops it and turns log.Fatal into a panic
+// recovered here. A custom OpenAPI schema (customSchema true) would stay in
+// kyaml's global state and change how later, unrelated renders merge
+// patches, so it is reset before and after such a build, and after a panic.
+func runKustomize(fsys filesys.FileSystem, dir string, customSchema bool) (m resmap.ResMap, err error) {
 	prev := log.Writer()
 	log.SetOutput(logGuard{})
 	defer log.SetOutput(prev)

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -117,6 +118,9 @@ func TestKustomizeErrors(t *testing.T) {
 		{name: "billion laughs", path: "a",
 			files: map[string]string{"a/kustomization.yaml": "resources: [cm.yaml]\n", "a/cm.yaml": laughs()},
 			is:    ErrInvalidManifest, contains: []string{"a/cm.yaml", "aliases"}},
+		{name: "nesting too deep for kustomize", path: "a",
+			files: map[string]string{"a/kustomization.yaml": "resources: [cm.yaml]\n", "a/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: " + strings.Repeat("{a: ", 300) + "1" + strings.Repeat("}", 300) + "\n"},
+			is:    ErrInvalidManifest, contains: []string{"a/cm.yaml", "nested more than 200"}},
 		{name: "kustomize panic recovered", path: "a",
 			files: map[string]string{"a/kustomization.yaml": "resources: [cm.yaml]\nnamePrefix: x-\npatches:\n- target: {kind: ConfigMap}\n  patch: '[{\"op\": \"remove\", \"path\": \"/kind\"}]'\n", "a/cm.yaml": cmYAML},
 			is:    ErrPanic, contains: []string{"a:", "kustomize"}},

@@ -38,7 +38,7 @@ func (s *scanner) pluginConfigFile(dir, real string) error {
 // pluginConfigs checks the configs in data (from name; their paths are
 // relative to dir).
 func (s *scanner) pluginConfigs(name, dir string, data []byte) error {
-	if err := checkAliases(name, data); err != nil {
+	if err := checkYAMLShape(name, data); err != nil {
 		return err
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
