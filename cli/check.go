@@ -77,7 +77,7 @@ func runCheck(ctx context.Context, f *Factory, opts *checkOptions) error {
 	if err := validAuditOutput(opts.Output); err != nil {
 		return err
 	}
-	wd, err := auditWorkDir(f)
+	wd, err := factoryWD(f)
 	if err != nil {
 		return err
 	}

@@ -34,23 +34,6 @@ func isManifestName(name string) bool {
 // dependencies (thousands of JSON files, never a manifest of ours).
 var skippedDirs = []string{".git", "node_modules"}
 
-// auditWorkDir returns the factory's working directory, absolute.
-func auditWorkDir(f *Factory) (string, error) {
-	wd, err := f.Getwd()
-	if err != nil {
-		return "", fmt.Errorf("finding the working directory: %w", err)
-	}
-	return filepath.Abs(wd)
-}
-
-// joinWD resolves a command-line path against the working directory.
-func joinWD(wd, p string) string {
-	if filepath.IsAbs(p) {
-		return filepath.Clean(p)
-	}
-	return filepath.Join(wd, p)
-}
-
 // relToWD shows abs relative to wd when it lies inside wd.
 func relToWD(wd, abs string) string {
 	if rel, err := filepath.Rel(wd, abs); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
@@ -77,7 +60,7 @@ func collectAuditFiles(wd string, args []string) ([]auditFile, error) {
 		}
 	}
 	for _, arg := range args {
-		root := joinWD(wd, arg)
+		root := wdPath(wd, arg)
 		fi, err := os.Stat(root)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", arg, unwrapPathError(err))

@@ -59,7 +59,7 @@ func stagedSources(ctx context.Context, wd string, args []string) ([]auditFile, 
 	}
 	var filters []string
 	for _, a := range args {
-		filters = append(filters, joinWD(wd, a))
+		filters = append(filters, wdPath(wd, a))
 	}
 	var srcs []auditFile
 	for _, rel := range strings.Split(string(out), "\x00") {

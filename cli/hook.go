@@ -64,7 +64,7 @@ this repository's .pre-commit-hooks.yaml instead.`,
 
 // runHookInstall writes the pre-commit hook.
 func runHookInstall(ctx context.Context, f *Factory, opts *hookInstallOptions) error {
-	wd, err := auditWorkDir(f)
+	wd, err := factoryWD(f)
 	if err != nil {
 		return err
 	}
@@ -73,7 +73,7 @@ func runHookInstall(ctx context.Context, f *Factory, opts *hookInstallOptions) e
 		return withHint(fmt.Errorf("%s: not inside a git repository: %w", wd, err),
 			"run seal hook install inside the repository that holds your manifests")
 	}
-	dir := joinWD(wd, strings.TrimSpace(string(out)))
+	dir := wdPath(wd, strings.TrimSpace(string(out)))
 	path := filepath.Join(dir, "pre-commit")
 	name := relToWD(wd, path)
 

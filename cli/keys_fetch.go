@@ -74,7 +74,7 @@ func runKeysFetch(ctx context.Context, f *Factory, opts *keysFetchOptions) error
 	if opts.Namespace == "" {
 		return usagef("--namespace must not be empty")
 	}
-	wd, err := auditWorkDir(f)
+	wd, err := factoryWD(f)
 	if err != nil {
 		return err
 	}

@@ -92,7 +92,7 @@ func runKeysList(f *Factory, opts *keysListOptions) error {
 	if err := validAuditOutput(opts.Output); err != nil {
 		return err
 	}
-	wd, err := auditWorkDir(f)
+	wd, err := factoryWD(f)
 	if err != nil {
 		return err
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 
-	"filippo.io/age"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
@@ -69,7 +68,7 @@ others; the exit status is then 1, and each failure is named.`,
 
 // runKeysRotate runs seal keys rotate.
 func runKeysRotate(ctx context.Context, f *Factory, opts *keysRotateOptions) error {
-	wd, err := auditWorkDir(f)
+	wd, err := factoryWD(f)
 	if err != nil {
 		return err
 	}
@@ -98,15 +97,13 @@ func runKeysRotate(ctx context.Context, f *Factory, opts *keysRotateOptions) err
 		fmt.Fprintf(f.IO.Out, "dry run: %s to rotate, %d up to date; nothing was changed\n", countOf(pending, "file"), upToDate)
 		return rotateFailures(f, plan, "cannot be rotated", "fix the problems above before rotating: a rotation would leave these files as they are")
 	}
-	var ids []age.Identity
+	var ring *keys.Ring
 	if pending > 0 { // files already up to date need no key
-		ring, err := loadRingForRotate(f, opts.Identities)
-		if err != nil {
+		if ring, err = loadRing(f, opts.Identities); err != nil {
 			return err
 		}
-		ids = ring.AgeIdentities()
 	}
-	rotateFiles(ctx, f, plan, ids, opts.NewDataKey)
+	rotateFiles(ctx, f, plan, ring, opts.NewDataKey)
 	_, upToDate, done, failed := rotateCounts(plan)
 	fmt.Fprintf(f.IO.Out, "rotated %s, %d up to date, %d failed\n", countOf(done, "file"), upToDate, failed)
 	return rotateFailures(f, plan, "not rotated", "fix the problems above and run seal keys rotate again: files already rotated are skipped as up to date")
@@ -115,7 +112,7 @@ func runKeysRotate(ctx context.Context, f *Factory, opts *keysRotateOptions) err
 // rotateFiles rewraps the pending files of plan, one at a time, each
 // replaced atomically. A progress bar shows on a terminal; the per-file
 // lines then follow it, so the two do not mix.
-func rotateFiles(ctx context.Context, f *Factory, plan []*rotateItem, ids []age.Identity, newDataKey bool) {
+func rotateFiles(ctx context.Context, f *Factory, plan []*rotateItem, ring *keys.Ring, newDataKey bool) {
 	pending, _, _, _ := rotateCounts(plan)
 	var bar *progressbar.ProgressBar
 	if f.IO.ErrTerminal && pending > 0 {
@@ -147,7 +144,7 @@ func rotateFiles(ctx context.Context, f *Factory, plan []*rotateItem, ids []age.
 			it.fail(fmt.Errorf("%s: interrupted before it was rotated", it.file.Name))
 			continue
 		}
-		if err := rotateOne(it, ids, newDataKey); err != nil {
+		if err := rotateOne(it, ring, newDataKey); err != nil {
 			it.fail(err)
 		} else if it.state == rotateDone {
 			what := it.diff.summary()
@@ -171,13 +168,10 @@ func rotateFiles(ctx context.Context, f *Factory, plan []*rotateItem, ids []age.
 }
 
 // rotateOne rewraps one file and replaces it.
-func rotateOne(it *rotateItem, ids []age.Identity, newDataKey bool) error {
-	out, changed, err := crypto.Rewrap(it.file.Name, it.file.Data, ids, it.rule.Recipients, newDataKey)
+func rotateOne(it *rotateItem, ring *keys.Ring, newDataKey bool) error {
+	out, changed, err := crypto.Rewrap(it.file.Name, it.file.Data, ring.AgeIdentities(), it.rule.Recipients, newDataKey)
 	if err != nil {
-		if errors.Is(err, crypto.ErrNoMatchingIdentity) {
-			return withHint(err, "pass an identity file that opens it with -i FILE")
-		}
-		return err
+		return wrongKeyHint(err, ring)
 	}
 	it.file.Data = nil
 	if !changed {
