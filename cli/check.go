@@ -46,7 +46,8 @@ Each PATH is a file or a directory, walked for .yaml, .yml and .json files
 Each problem prints as "file:line: problem — how to fix"; values are never
 printed. Manifests of other kinds are not problems. With --staged, the files
 staged in git are checked as they are in the index (what the next commit
-will hold), not as they are in the work tree.
+will hold), not as they are in the work tree; the .sops.yaml is still read
+from the work tree.
 
 With -o json, the output is one object: {"checked": N, "findings": [{"file",
 "line", "code", "key" (the value's path, for value problems), "problem",

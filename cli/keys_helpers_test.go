@@ -50,7 +50,7 @@ func (k *auditKey) recipient() string { return k.id.Recipient() }
 
 // newAuditKey generates an identity; placeholder replaces its recipient in
 // golden output ("A" gives <KEY-A>).
-func newAuditKey(t *testing.T, kind keys.Kind, name string) *auditKey {
+func newAuditKey(t testing.TB, kind keys.Kind, name string) *auditKey {
 	t.Helper()
 	id, err := keys.Generate(kind)
 	if err != nil {
@@ -60,7 +60,7 @@ func newAuditKey(t *testing.T, kind keys.Kind, name string) *auditKey {
 }
 
 // keyFile writes the identity to a file in dir (once) and returns its path.
-func (k *auditKey) keyFile(t *testing.T, dir string) string {
+func (k *auditKey) keyFile(t testing.TB, dir string) string {
 	t.Helper()
 	if k.file == "" {
 		k.file = filepath.Join(dir, "key-"+k.placeholder+".txt")
@@ -100,7 +100,7 @@ func scrubKeys(s, dir string, pad bool, ks []*auditKey) string {
 	return s
 }
 
-func auditWrite(t *testing.T, path, content string) {
+func auditWrite(t testing.TB, path, content string) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
@@ -110,7 +110,7 @@ func auditWrite(t *testing.T, path, content string) {
 	}
 }
 
-func auditRead(t *testing.T, path string) string {
+func auditRead(t testing.TB, path string) string {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -142,7 +142,7 @@ type auditRule struct {
 }
 
 // encrypted returns plaintext encrypted for ks.
-func auditEncrypt(t *testing.T, name, plaintext string, ks ...*auditKey) string {
+func auditEncrypt(t testing.TB, name, plaintext string, ks ...*auditKey) string {
 	t.Helper()
 	var rs []string
 	for _, k := range ks {
