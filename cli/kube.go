@@ -31,7 +31,7 @@ func (t kubeTarget) restConfig(f *Factory, wd string) (cfg *rest.Config, where s
 	looked := "~/.kube/config ($HOME is not set)"
 	switch {
 	case t.Kubeconfig != "":
-		rules.ExplicitPath = joinWD(wd, t.Kubeconfig)
+		rules.ExplicitPath = wdPath(wd, t.Kubeconfig)
 		looked = rules.ExplicitPath
 	case f.Getenv(clientcmd.RecommendedConfigPathEnvVar) != "":
 		rules.Precedence = filepath.SplitList(f.Getenv(clientcmd.RecommendedConfigPathEnvVar))
