@@ -96,9 +96,9 @@ func (s *scanner) scanDir(dir string) error {
 	return nil
 }
 
-// refs lists the path-valued entries of k. Inline patches and inline
-// generator or transformer configs are left out by the caller's test for a
-// line break.
+// refs lists the path-valued entries of k, and its inline patches. Entries
+// that may be either (patchesStrategicMerge, generator and transformer
+// configs) are told apart by checkRef: a line break means inline content.
 func refs(k *types.Kustomization) []ref {
 	var out []ref
 	add := func(field string, dirOK bool, vs ...string) {
@@ -109,6 +109,7 @@ func refs(k *types.Kustomization) []ref {
 		}
 	}
 	add("resources", true, k.Resources...)
+	//lint:ignore SA1019 kustomize still honours bases, so they are checked too
 	add("bases", true, k.Bases...)
 	add("components", true, k.Components...)
 	add("transformers", false, k.Transformers...)
@@ -117,12 +118,14 @@ func refs(k *types.Kustomization) []ref {
 	add("crds", false, k.Crds...)
 	add("configurations", false, k.Configurations...)
 	add("openapi", false, k.OpenAPI["path"])
+	//lint:ignore SA1019 kustomize still honours patchesJson6902
 	for _, p := range append(k.Patches, k.PatchesJson6902...) {
 		add("patches", false, p.Path)
 		if p.Patch != "" {
 			out = append(out, ref{field: "patches", value: p.Patch, inline: true})
 		}
 	}
+	//lint:ignore SA1019 kustomize still honours patchesStrategicMerge
 	for _, p := range k.PatchesStrategicMerge {
 		add("patchesStrategicMerge", false, string(p))
 	}
