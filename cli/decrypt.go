@@ -27,7 +27,7 @@ nothing more.`
 func newDecryptCmd(f *Factory) *cobra.Command {
 	opts := &decryptOptions{}
 	cmd := &cobra.Command{
-		Use:   "decrypt [-i FILE]... FILE",
+		Use:   "decrypt [flags] FILE",
 		Short: "Print the plaintext of an encrypted file",
 		Long: `Decrypt a file encrypted with seal or sops and print the plaintext on stdout,
 in the file's own format. The file's MAC is verified first: a file changed
@@ -102,7 +102,7 @@ func checkSealed(name string, data []byte) error {
 		return nil
 	}
 	if _, err := crypto.Inspect(name, data); errors.Is(err, crypto.ErrNotEncrypted) {
-		return withHint(err, "the file holds plaintext; encrypt it with `seal encrypt -i %s`", name)
+		return err
 	}
 	return nil // damaged metadata: Decrypt says what is wrong
 }

@@ -19,7 +19,7 @@ type editOptions struct {
 func newEditCmd(f *Factory) *cobra.Command {
 	opts := &editOptions{}
 	cmd := &cobra.Command{
-		Use:   "edit [-i FILE]... FILE",
+		Use:   "edit [flags] FILE",
 		Short: "Change an encrypted file in your editor; only what you change is re-encrypted",
 		Long: `Decrypt a file in memory, open the plaintext in an editor, and encrypt the
 result back into the file, for the same recipients and with the same data key.

@@ -63,7 +63,7 @@ Exit status: 0 when every file was encrypted, already encrypted or skipped;
   seal encrypt -r age1pq1... secret.yaml > secret.enc.yaml
 
   # From a pipe, choosing the .sops.yaml rule by name
-  kubectl create secret generic db --from-literal=password=s3cret --dry-run=client -o yaml |
+  kubectl create secret generic db --from-file=password=db-password.txt --dry-run=client -o yaml |
     seal encrypt --filename-override apps/db-secret.yaml - > apps/db-secret.yaml`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Paths = args

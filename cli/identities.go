@@ -37,7 +37,7 @@ func wrongKeyHint(err error, ring *keys.Ring) error {
 	}
 	var tried []string
 	for _, r := range ring.Recipients() {
-		tried = append(tried, keys.Short(r))
+		tried = append(tried, crypto.ShortRecipient(r))
 	}
 	return withHint(err, "the identities tried are for %s; pass the right identity file with -i FILE (or SOPS_AGE_KEY_FILE). "+
 		"Files encrypted only for the cluster's seal-agent can be opened only in the cluster", strings.Join(tried, ", "))

@@ -22,15 +22,15 @@ type keygenOptions struct {
 func newKeygenCmd(f *Factory) *cobra.Command {
 	opts := &keygenOptions{}
 	cmd := &cobra.Command{
-		Use:   "keygen [-o FILE] [--x25519] [--force]",
+		Use:   "keygen [flags]",
 		Short: "Generate an age identity (post-quantum by default)",
 		Long: `Generate a new age identity (a private key) and print its public recipient.
 
 The identity is written in the format of age-keygen, which age, sops and seal
 read. With -o it goes to FILE, created with mode 0600 (and its directory with
-mode 0700 if missing), and the recipient is printed on stdout; an existing
-FILE is never replaced without --force.
-Without -o the identity goes to stdout and "Public key: …" to stderr.
+mode 0700 if missing), and the recipient alone is printed on stdout; an
+existing FILE is never replaced without --force. Without -o the identity
+goes to stdout and "Public key: …" to stderr, as age-keygen does.
 
 By default the identity is post-quantum: ML-KEM-768 combined with X25519
 (recipients age1pq1…). Encrypted files live in Git history forever, so
