@@ -12,7 +12,7 @@ import (
 )
 
 var (
-	keygenSecretRe = regexp.MustCompile(`AGE-SECRET-KEY-(PQ-)?1[0-9A-Z]+`)
+	keygenSecretRe    = regexp.MustCompile(`AGE-SECRET-KEY-(PQ-)?1[0-9A-Z]+`)
 	keygenRecipientRe = regexp.MustCompile(`age1(pq1)?[0-9a-z]+`)
 )
 
