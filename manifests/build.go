@@ -50,11 +50,17 @@ func Build(opts Options) ([]*unstructured.Unstructured, error) {
 	}
 	var objs []*unstructured.Unstructured
 	for _, r := range m.Resources() {
-		u, err := r.Map()
+		// Through JSON, so numbers are int64 and float64 as in any
+		// unstructured object (kustomize's maps hold Go ints).
+		data, err := r.MarshalJSON()
 		if err != nil {
 			return nil, fmt.Errorf("manifests: %s: %w", r.CurId(), err)
 		}
-		objs = append(objs, &unstructured.Unstructured{Object: u})
+		u := &unstructured.Unstructured{}
+		if err := u.UnmarshalJSON(data); err != nil {
+			return nil, fmt.Errorf("manifests: %s: %w", r.CurId(), err)
+		}
+		objs = append(objs, u)
 	}
 	return objs, nil
 }

@@ -1,0 +1,261 @@
+package install
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/seal-gitops/seal/manifests"
+)
+
+const (
+	agentNS = "seal-system"
+	agentSA = "seal-agent"
+)
+
+func build(t *testing.T, opts manifests.Options) []*unstructured.Unstructured {
+	t.Helper()
+	objs, err := manifests.Build(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return objs
+}
+
+// TestManifests installs manifests/ in cluster mode, checks it, runs the
+// agent with the installed account, then switches the same install to
+// tenant mode and does it again. The steps share seal-system, so they run
+// in order and stop at the first failed install.
+func TestManifests(t *testing.T) {
+	ctx := context.Background()
+	clusterMode := build(t, manifests.Options{})
+	tenantMode := build(t, manifests.Options{Tenant: true})
+	team, err := kube.Namespace(ctx, "team")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	if !t.Run("cluster mode is accepted", func(t *testing.T) {
+		if warns := applyAll(ctx, t, clusterMode); len(warns) != 0 {
+			t.Errorf("the API server warned:\n%s", strings.Join(warns, "\n"))
+		}
+		mustExist(ctx, t, clusterMode)
+	}) {
+		return
+	}
+	t.Run("the Deployment meets restricted Pod Security", func(t *testing.T) {
+		testPodSecurity(ctx, t, find(t, clusterMode, "Deployment", "seal-agent"))
+	})
+	t.Run("cluster mode access", func(t *testing.T) {
+		want := agentNeeds(team)
+		for a, ok := range map[access]bool{
+			// seal-agent-apply: anything Git holds.
+			{verb: "create", group: "apps", resource: "deployments", namespace: team}:                   true,
+			{verb: "create", group: "rbac.authorization.k8s.io", resource: "clusterrolebindings"}: true,
+		} {
+			want[a] = ok
+		}
+		checkAccess(ctx, t, agentNS, agentSA, want)
+	})
+	t.Run("the agent runs with cluster mode's account", func(t *testing.T) {
+		testAgentClusterMode(ctx, t, find(t, clusterMode, "Deployment", "seal-agent"))
+	})
+
+	if !t.Run("tenant mode is accepted", func(t *testing.T) {
+		if warns := applyAll(ctx, t, tenantMode); len(warns) != 0 {
+			t.Errorf("the API server warned:\n%s", strings.Join(warns, "\n"))
+		}
+		// Switching modes removes seal-agent-apply, as
+		// `kubectl apply --prune` or a reinstall would.
+		crb := &rbacv1.ClusterRoleBinding{}
+		crb.Name = "seal-agent-apply"
+		if err := kube.Client.Delete(ctx, crb); err != nil {
+			t.Fatal(err)
+		}
+		mustExist(ctx, t, tenantMode)
+	}) {
+		return
+	}
+	t.Run("tenant mode access", func(t *testing.T) {
+		want := agentNeeds(team)
+		for a, ok := range map[access]bool{
+			// Apply only by impersonating an account in the GitSync's
+			// namespace.
+			{verb: "impersonate", resource: "serviceaccounts", namespace: team, name: "deployer"}: true,
+			{verb: "create", group: "apps", resource: "deployments", namespace: team}:             false,
+			{verb: "create", group: "apps", resource: "deployments", namespace: agentNS}:          false,
+			{verb: "create", resource: "configmaps", namespace: team}:                             false,
+			{verb: "create", resource: "pods", namespace: agentNS}:                                false,
+			{verb: "create", group: "rbac.authorization.k8s.io", resource: "clusterrolebindings"}: false,
+			{verb: "bind", group: "rbac.authorization.k8s.io", resource: "clusterroles"}:          false,
+			{verb: "escalate", group: "rbac.authorization.k8s.io", resource: "clusterroles"}:      false,
+			{verb: "impersonate", resource: "users", name: "admin"}:                               false,
+			{verb: "impersonate", resource: "groups", name: "system:masters"}:                     false,
+			// Its key: read only, never listed, changed or deleted.
+			{verb: "update", resource: "secrets", namespace: agentNS, name: "seal-agent-key"}: false,
+			{verb: "delete", resource: "secrets", namespace: agentNS, name: "seal-agent-key"}: false,
+			{verb: "list", resource: "secrets", namespace: agentNS}:                           false,
+			{verb: "watch", resource: "secrets", namespace: agentNS}:                          false,
+			{verb: "list", resource: "secrets"}:                                               false,
+			// No other ConfigMap or Lease of its namespace, no tokens.
+			{verb: "get", resource: "configmaps", namespace: agentNS, name: "other"}:                       false,
+			{verb: "update", group: "coordination.k8s.io", resource: "leases", namespace: agentNS, name: "x"}: false,
+			{verb: "create", resource: "serviceaccounts", subresource: "token", namespace: agentNS, name: agentSA}: false,
+			// GitSyncs belong to their users: status only.
+			{verb: "update", group: "seal.dev", resource: "gitsyncs", namespace: team}: false,
+			{verb: "patch", group: "seal.dev", resource: "gitsyncs", namespace: team}:  false,
+			{verb: "delete", group: "seal.dev", resource: "gitsyncs", namespace: team}: false,
+			{verb: "create", group: "seal.dev", resource: "gitsyncs", namespace: team}: false,
+		} {
+			want[a] = ok
+		}
+		checkAccess(ctx, t, agentNS, agentSA, want)
+	})
+	t.Run("the key Secret is the agent's alone", func(t *testing.T) {
+		key := access{verb: "get", resource: "secrets", namespace: agentNS, name: "seal-agent-key"}
+		for _, sa := range [][2]string{{agentNS, "default"}, {team, "default"}, {"kube-system", "default"}} {
+			checkAccess(ctx, t, sa[0], sa[1], map[access]bool{key: false})
+		}
+	})
+	t.Run("tenant mode admission policy", func(t *testing.T) {
+		testAdmissionPolicy(ctx, t, "seal-agent-key")
+	})
+	t.Run("the agent runs with tenant mode's account", func(t *testing.T) {
+		testAgentTenantMode(ctx, t, find(t, tenantMode, "Deployment", "seal-agent"))
+	})
+}
+
+// agentNeeds is what the agent must be able to do in either mode, with
+// GitSyncs in namespace team.
+func agentNeeds(team string) map[access]bool {
+	return map[access]bool{
+		{verb: "list", group: "seal.dev", resource: "gitsyncs"}:                                                  true,
+		{verb: "watch", group: "seal.dev", resource: "gitsyncs"}:                                                 true,
+		{verb: "patch", group: "seal.dev", resource: "gitsyncs", subresource: "status", namespace: team}:         true,
+		{verb: "create", group: "events.k8s.io", resource: "events", namespace: team}:                            true,
+		{verb: "patch", group: "events.k8s.io", resource: "events", namespace: team}:                             true,
+		{verb: "get", resource: "secrets", namespace: team, name: "git-credentials"}:                             true,
+		{verb: "get", resource: "secrets", namespace: agentNS, name: "seal-agent-key"}:                           true,
+		{verb: "create", resource: "secrets", namespace: agentNS}:                                                true,
+		{verb: "get", resource: "configmaps", namespace: agentNS, name: "seal-agent-public-key"}:                 true,
+		{verb: "update", resource: "configmaps", namespace: agentNS, name: "seal-agent-public-key"}:              true,
+		{verb: "create", resource: "configmaps", namespace: agentNS}:                                             true,
+		{verb: "get", group: "coordination.k8s.io", resource: "leases", namespace: agentNS, name: "seal-agent.seal.dev"}:    true,
+		{verb: "update", group: "coordination.k8s.io", resource: "leases", namespace: agentNS, name: "seal-agent.seal.dev"}: true,
+		{verb: "create", group: "coordination.k8s.io", resource: "leases", namespace: agentNS}:                              true,
+		{verb: "create", resource: "events", namespace: agentNS}:                                                            true,
+	}
+}
+
+// testPodSecurity checks that applying the Deployment into a namespace
+// that warns on "restricted" draws no warning, and that a weakened copy
+// does (so the check can fail).
+func testPodSecurity(ctx context.Context, t *testing.T, dep *unstructured.Unstructured) {
+	c, w := applier(t)
+	ns, err := kube.Namespace(ctx, "pss")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nsObj unstructured.Unstructured
+	nsObj.SetAPIVersion("v1")
+	nsObj.SetKind("Namespace")
+	nsObj.SetName(ns)
+	nsObj.SetLabels(map[string]string{"pod-security.kubernetes.io/warn": "restricted"})
+	if err := c.Apply(ctx, client.ApplyConfigurationFromUnstructured(&nsObj), client.FieldOwner(fieldOwner)); err != nil {
+		t.Fatal(err)
+	}
+	w.take()
+	weak := dep.DeepCopy()
+	var d appsv1.Deployment
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(weak.Object, &d); err != nil {
+		t.Fatal(err)
+	}
+	f := false
+	d.Spec.Template.Spec.SecurityContext.RunAsNonRoot = &f
+	d.Spec.Template.Spec.Containers[0].SecurityContext = nil
+	weakObj, err := runtime.DefaultUnstructuredConverter.ToUnstructured(&d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name     string
+		obj      map[string]any
+		wantWarn bool
+	}{
+		{"as installed", dep.Object, false},
+		{"without its security context", weakObj, true},
+	} {
+		u := &unstructured.Unstructured{Object: tt.obj}
+		u = u.DeepCopy()
+		u.SetNamespace(ns)
+		u.SetResourceVersion("")
+		u.SetAPIVersion("apps/v1")
+		u.SetKind("Deployment")
+		if err := c.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(fieldOwner), client.DryRunAll); err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		warns := w.take()
+		if got := len(warns) > 0; got != tt.wantWarn {
+			t.Errorf("%s: Pod Security warnings %q; want some: %v", tt.name, warns, tt.wantWarn)
+		}
+	}
+}
+
+// testAdmissionPolicy checks what the tenant-mode policy lets the agent's
+// own account create in its namespace (dry-run: admission runs, nothing is
+// stored). keyName is the key Secret's name.
+func testAdmissionPolicy(ctx context.Context, t *testing.T, keyName string) {
+	as := asServiceAccount(t, agentNS, agentSA)
+	secret := func(name, typ string) client.Object {
+		u := &unstructured.Unstructured{Object: map[string]any{
+			"apiVersion": "v1", "kind": "Secret", "type": typ,
+			"metadata": map[string]any{"name": name, "namespace": agentNS,
+				"annotations": map[string]any{"kubernetes.io/service-account.name": agentSA}},
+		}}
+		return u
+	}
+	object := func(apiVersion, kind, name string) client.Object {
+		return &unstructured.Unstructured{Object: map[string]any{
+			"apiVersion": apiVersion, "kind": kind,
+			"metadata": map[string]any{"name": name, "namespace": agentNS},
+			"spec":     map[string]any{},
+		}}
+	}
+	tests := []struct {
+		name    string
+		obj     client.Object
+		allowed bool
+	}{
+		{"its key Secret", secret(keyName, "Opaque"), true},
+		{"another Secret", secret("not-the-key", "Opaque"), false},
+		{"its key Secret as a token", secret(keyName, "kubernetes.io/service-account-token"), false},
+		{"its public-key ConfigMap", object("v1", "ConfigMap", "seal-agent-public-key"), true},
+		{"another ConfigMap", object("v1", "ConfigMap", "other"), false},
+		{"its Lease", object("coordination.k8s.io/v1", "Lease", "seal-agent.seal.dev"), true},
+		{"another Lease", object("coordination.k8s.io/v1", "Lease", "other"), false},
+	}
+	// The policy takes effect shortly after it is created: wait for the
+	// first denial before judging.
+	eventually(t, 30*time.Second, "the admission policy to deny", func() (bool, error) {
+		err := as.Create(ctx, secret("not-the-key", "Opaque"), client.DryRunAll)
+		return apierrors.IsInvalid(err) || apierrors.IsForbidden(err), nil
+	})
+	for _, tt := range tests {
+		err := as.Create(ctx, tt.obj.DeepCopyObject().(client.Object), client.DryRunAll)
+		admitted := err == nil || apierrors.IsAlreadyExists(err)
+		if admitted != tt.allowed {
+			t.Errorf("%s: create as the agent: %v; want allowed: %v", tt.name, err, tt.allowed)
+		}
+		if !admitted && !strings.Contains(err.Error(), "the seal agent may create only") {
+			t.Errorf("%s: denied, but not by the policy: %v", tt.name, err)
+		}
+	}
+}
