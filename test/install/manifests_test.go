@@ -58,7 +58,7 @@ func TestManifests(t *testing.T) {
 		want := agentNeeds(team)
 		for a, ok := range map[access]bool{
 			// seal-agent-apply: anything Git holds.
-			{verb: "create", group: "apps", resource: "deployments", namespace: team}:                   true,
+			{verb: "create", group: "apps", resource: "deployments", namespace: team}:             true,
 			{verb: "create", group: "rbac.authorization.k8s.io", resource: "clusterrolebindings"}: true,
 		} {
 			want[a] = ok
@@ -106,8 +106,8 @@ func TestManifests(t *testing.T) {
 			{verb: "watch", resource: "secrets", namespace: agentNS}:                          false,
 			{verb: "list", resource: "secrets"}:                                               false,
 			// No other ConfigMap or Lease of its namespace, no tokens.
-			{verb: "get", resource: "configmaps", namespace: agentNS, name: "other"}:                       false,
-			{verb: "update", group: "coordination.k8s.io", resource: "leases", namespace: agentNS, name: "x"}: false,
+			{verb: "get", resource: "configmaps", namespace: agentNS, name: "other"}:                               false,
+			{verb: "update", group: "coordination.k8s.io", resource: "leases", namespace: agentNS, name: "x"}:      false,
 			{verb: "create", resource: "serviceaccounts", subresource: "token", namespace: agentNS, name: agentSA}: false,
 			// GitSyncs belong to their users: status only.
 			{verb: "update", group: "seal.dev", resource: "gitsyncs", namespace: team}: false,
@@ -137,17 +137,17 @@ func TestManifests(t *testing.T) {
 // GitSyncs in namespace team.
 func agentNeeds(team string) map[access]bool {
 	return map[access]bool{
-		{verb: "list", group: "seal.dev", resource: "gitsyncs"}:                                                  true,
-		{verb: "watch", group: "seal.dev", resource: "gitsyncs"}:                                                 true,
-		{verb: "patch", group: "seal.dev", resource: "gitsyncs", subresource: "status", namespace: team}:         true,
-		{verb: "create", group: "events.k8s.io", resource: "events", namespace: team}:                            true,
-		{verb: "patch", group: "events.k8s.io", resource: "events", namespace: team}:                             true,
-		{verb: "get", resource: "secrets", namespace: team, name: "git-credentials"}:                             true,
-		{verb: "get", resource: "secrets", namespace: agentNS, name: "seal-agent-key"}:                           true,
-		{verb: "create", resource: "secrets", namespace: agentNS}:                                                true,
-		{verb: "get", resource: "configmaps", namespace: agentNS, name: "seal-agent-public-key"}:                 true,
-		{verb: "update", resource: "configmaps", namespace: agentNS, name: "seal-agent-public-key"}:              true,
-		{verb: "create", resource: "configmaps", namespace: agentNS}:                                             true,
+		{verb: "list", group: "seal.dev", resource: "gitsyncs"}:                                                             true,
+		{verb: "watch", group: "seal.dev", resource: "gitsyncs"}:                                                            true,
+		{verb: "patch", group: "seal.dev", resource: "gitsyncs", subresource: "status", namespace: team}:                    true,
+		{verb: "create", group: "events.k8s.io", resource: "events", namespace: team}:                                       true,
+		{verb: "patch", group: "events.k8s.io", resource: "events", namespace: team}:                                        true,
+		{verb: "get", resource: "secrets", namespace: team, name: "git-credentials"}:                                        true,
+		{verb: "get", resource: "secrets", namespace: agentNS, name: "seal-agent-key"}:                                      true,
+		{verb: "create", resource: "secrets", namespace: agentNS}:                                                           true,
+		{verb: "get", resource: "configmaps", namespace: agentNS, name: "seal-agent-public-key"}:                            true,
+		{verb: "update", resource: "configmaps", namespace: agentNS, name: "seal-agent-public-key"}:                         true,
+		{verb: "create", resource: "configmaps", namespace: agentNS}:                                                        true,
 		{verb: "get", group: "coordination.k8s.io", resource: "leases", namespace: agentNS, name: "seal-agent.seal.dev"}:    true,
 		{verb: "update", group: "coordination.k8s.io", resource: "leases", namespace: agentNS, name: "seal-agent.seal.dev"}: true,
 		{verb: "create", group: "coordination.k8s.io", resource: "leases", namespace: agentNS}:                              true,
