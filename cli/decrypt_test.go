@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/seal-gitops/seal/crypto"
 	"github.com/seal-gitops/seal/keys"
 )
@@ -45,7 +44,7 @@ func TestDecrypt(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := runSeal(t, dir, tt.env, tt.stdin, tt.args...)
-			if diff := cmp.Diff(cliRun{Stdout: cryptTwoSecrets}, r); diff != "" {
+			if diff := cryptDiff(cliRun{Stdout: cryptTwoSecrets}, r); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
 		})
@@ -86,10 +85,10 @@ func TestDecryptErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := runSeal(t, dir, tt.env, "", tt.args...)
 			if r.Code != tt.code {
-				t.Errorf("exit %d, want %d: %s", r.Code, tt.code, r.Stderr)
+				t.Errorf("exit %d, want %d: %s", r.Code, tt.code, cryptRedact(r.Stderr))
 			}
 			if r.Stdout != "" {
-				t.Errorf("stdout: %q", r.Stdout)
+				t.Errorf("stdout: %q", cryptRedact(r.Stdout))
 			}
 			cryptNoLeak(t, tt.name, r)
 			if keygenSecretRe.MatchString(r.Stderr) {
@@ -97,7 +96,7 @@ func TestDecryptErrors(t *testing.T) {
 			}
 			for _, w := range tt.want {
 				if !strings.Contains(r.Stderr, w) {
-					t.Errorf("stderr lacks %q:\n%s", w, r.Stderr)
+					t.Errorf("stderr lacks %q:\n%s", w, cryptRedact(r.Stderr))
 				}
 			}
 			transcript.WriteString("# " + tt.name + "\n" + cryptTranscript(tt.args, r, func(s string) string {

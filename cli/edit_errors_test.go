@@ -64,12 +64,12 @@ func TestEditErrors(t *testing.T) {
 			}
 			r := runSeal(t, dir, env, "", args...)
 			if r.Code != tt.code {
-				t.Errorf("exit %d, want %d: %s", r.Code, tt.code, r.Stderr)
+				t.Errorf("exit %d, want %d: %s", r.Code, tt.code, cryptRedact(r.Stderr))
 			}
 			cryptNoLeak(t, tt.name, r)
 			for _, w := range tt.want {
 				if !strings.Contains(r.Stderr, w) {
-					t.Errorf("stderr lacks %q:\n%s", w, r.Stderr)
+					t.Errorf("stderr lacks %q:\n%s", w, cryptRedact(r.Stderr))
 				}
 			}
 			if tt.ran {

@@ -95,14 +95,14 @@ func TestEditChangesOnlyTheEditedValue(t *testing.T) {
 	dir, enc, a := editSetup(t)
 	ed := newEditor(t, `sed -i 's/password: `+cryptValue+`/password: changed-value/' "$F"`)
 	r := runSeal(t, dir, map[string]string{"EDITOR": ed.script}, "", "edit", "-i", "keys/A.txt", "secret.yaml")
-	if diff := cmp.Diff(cliRun{Stderr: "secret.yaml: saved; values you did not change kept their ciphertext\n"}, r); diff != "" {
+	if diff := cryptDiff(cliRun{Stderr: "secret.yaml: saved; values you did not change kept their ciphertext\n"}, r); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 	ed.assertCleanedUp(t)
 
 	path := filepath.Join(dir, "secret.yaml")
 	want := strings.Replace(cryptTwoSecrets, cryptValue, "changed-value", 1)
-	if diff := cmp.Diff(want, cryptDecrypt(t, path, a)); diff != "" {
+	if diff := cryptDiff(want, cryptDecrypt(t, path, a)); diff != "" {
 		t.Errorf("decrypted (-want +got):\n%s", diff)
 	}
 	after := cryptRead(t, path)
@@ -126,7 +126,7 @@ func TestEditNoChange(t *testing.T) {
 	dir, enc, _ := editSetup(t)
 	ed := newEditor(t, "true")
 	r := runSeal(t, dir, map[string]string{"VISUAL": ed.script}, "", "edit", "-i", "keys/A.txt", "secret.yaml")
-	if diff := cmp.Diff(cliRun{Stderr: "secret.yaml: no changes, left as is\n"}, r); diff != "" {
+	if diff := cryptDiff(cliRun{Stderr: "secret.yaml: no changes, left as is\n"}, r); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 	ed.assertCleanedUp(t)
@@ -141,14 +141,14 @@ func TestEditEditorWithArguments(t *testing.T) {
 	env := map[string]string{"EDITOR": `'` + ed.script + `' --wait "two words"`, "VISUAL": "/nonexistent/editor"}
 	r := runSeal(t, dir, env, "", "edit", "-i", "keys/A.txt", "secret.yaml")
 	if r.Code != ExitOK {
-		t.Fatalf("exit %d: %s", r.Code, r.Stderr)
+		t.Fatalf("exit %d: %s", r.Code, cryptRedact(r.Stderr))
 	}
 	if _, _, args, _ := ed.temp(t); args != "args: 3" {
 		t.Errorf("the editor got %s, want 3 (--wait, \"two words\", the file)", args)
 	}
 	ed.assertCleanedUp(t)
 	want := strings.Replace(cryptTwoSecrets, "user: admin", "user: root", 1)
-	if diff := cmp.Diff(want, cryptDecrypt(t, filepath.Join(dir, "secret.yaml"), a)); diff != "" {
+	if diff := cryptDiff(want, cryptDecrypt(t, filepath.Join(dir, "secret.yaml"), a)); diff != "" {
 		t.Errorf("decrypted (-want +got):\n%s", diff)
 	}
 }
@@ -181,7 +181,7 @@ func TestEditInterrupted(t *testing.T) {
 		t.Fatal("seal edit did not stop when its context was cancelled")
 	}
 	if want := "seal: error: secret.yaml: interrupted; the file was left unchanged: context canceled\n"; errOut.String() != want {
-		t.Errorf("stderr %q, want %q", errOut.String(), want)
+		t.Errorf("stderr %q, want %q", cryptRedact(errOut.String()), want)
 	}
 	ed.assertCleanedUp(t)
 	if cryptRead(t, filepath.Join(dir, "secret.yaml")) != enc {

@@ -107,15 +107,15 @@ func TestEncryptErrors(t *testing.T) {
 				t.Error("a private key was printed")
 			}
 			if r.Code != tt.code {
-				t.Errorf("exit %d, want %d\n%s", r.Code, tt.code, r.Stderr)
+				t.Errorf("exit %d, want %d\n%s", r.Code, tt.code, cryptRedact(r.Stderr))
 			}
 			for _, w := range tt.want {
 				if !strings.Contains(r.Stderr, w) {
-					t.Errorf("stderr lacks %q:\n%s", w, r.Stderr)
+					t.Errorf("stderr lacks %q:\n%s", w, cryptRedact(r.Stderr))
 				}
 			}
 			if !strings.HasPrefix(r.Stderr, "seal: error: ") && !strings.Contains(r.Stderr, "\nseal: error: ") {
-				t.Errorf("no seal: error: line:\n%s", r.Stderr)
+				t.Errorf("no seal: error: line:\n%s", cryptRedact(r.Stderr))
 			}
 			for name, content := range tt.files {
 				if name != "apps/db.yaml" && !strings.HasPrefix(content, "RULE:") && cryptRead(t, filepath.Join(dir, name)) != content {

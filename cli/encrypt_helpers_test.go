@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/seal-gitops/seal/crypto"
 	"github.com/seal-gitops/seal/keys"
 )
@@ -164,4 +165,21 @@ func cryptNoLeak(t *testing.T, what string, r cliRun) {
 			t.Errorf("%s: a secret value was printed", what)
 		}
 	}
+}
+
+// cryptRedact replaces the test's secret values with placeholders.
+func cryptRedact(s string) string {
+	return strings.NewReplacer(cryptValue, "<VALUE>", cryptToken, "<TOKEN>", "dG9rZW4tbmV2ZXItcHJpbnQ=", "<TOKEN-BASE64>").Replace(s)
+}
+
+// cryptDiff is cmp.Diff(want, got) that never prints a secret value of
+// the tests: failure output must not hold one either.
+func cryptDiff(want, got any) string {
+	if cmp.Equal(want, got) {
+		return ""
+	}
+	if d := cmp.Diff(want, got, cmp.Transformer("redact", cryptRedact)); d != "" {
+		return d
+	}
+	return "they differ in a secret value (not shown)"
 }

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/seal-gitops/seal/keys"
 )
 
@@ -97,7 +96,7 @@ func TestEncrypt(t *testing.T) {
 			for _, name := range tt.written {
 				out += "--- " + name + "\n" + scrub(cryptRead(t, filepath.Join(dir, name)))
 				if got := cryptDecrypt(t, filepath.Join(dir, name), a); got != cryptInputs[filepath.Base(name)] {
-					t.Errorf("%s decrypts to something else than it held:\n%s", name, cmp.Diff(cryptInputs[filepath.Base(name)], got))
+					t.Errorf("%s decrypts to something else than it held:\n%s", name, cryptDiff(cryptInputs[filepath.Base(name)], got))
 				}
 			}
 			golden(t, "encrypt-"+tt.name+".txt", out)
@@ -159,7 +158,7 @@ func TestEncryptLeavesEncryptedFileAlone(t *testing.T) {
 
 	r := runSeal(t, dir, nil, "", "encrypt", "-i", "-r", a.recipient(), "secret.yaml")
 	want := cliRun{Stderr: "secret.yaml: already encrypted, left as is\n"}
-	if diff := cmp.Diff(want, r); diff != "" {
+	if diff := cryptDiff(want, r); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 	if cryptRead(t, path) != enc {
@@ -168,7 +167,7 @@ func TestEncryptLeavesEncryptedFileAlone(t *testing.T) {
 
 	// To stdout, it is printed as it is, so a pipeline still gets the file.
 	r = runSeal(t, dir, nil, "", "encrypt", "-r", a.recipient(), "secret.yaml")
-	if diff := cmp.Diff(cliRun{Stdout: enc, Stderr: want.Stderr}, r); diff != "" {
+	if diff := cryptDiff(cliRun{Stdout: enc, Stderr: want.Stderr}, r); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 }

@@ -52,7 +52,7 @@ func TestKeygen(t *testing.T) {
 			dir := t.TempDir()
 			r := runSeal(t, dir, nil, "", tt.args...)
 			if r.Code != ExitOK {
-				t.Fatalf("exit %d: %s", r.Code, r.Stderr)
+				t.Fatalf("exit %d: %s", r.Code, cryptRedact(r.Stderr))
 			}
 			out := cryptTranscript(tt.args, r, keygenScrub)
 			var id *keys.Identity
@@ -67,7 +67,7 @@ func TestKeygen(t *testing.T) {
 				data := cryptRead(t, path)
 				id = keygenParse(t, data, tt.kind)
 				if r.Stdout != id.Recipient()+"\n" {
-					t.Errorf("stdout %q, want the recipient alone", r.Stdout)
+					t.Errorf("stdout %q, want the recipient alone", cryptRedact(r.Stdout))
 				}
 				if keygenSecretRe.MatchString(r.Stdout + r.Stderr) {
 					t.Error("the private key was printed")
@@ -112,11 +112,11 @@ func TestKeygenNeverOverwritesWithoutForce(t *testing.T) {
 
 	r = runSeal(t, dir, nil, "", "keygen", "-o", "key.txt", "--force")
 	if r.Code != ExitOK {
-		t.Fatalf("--force: exit %d: %s", r.Code, r.Stderr)
+		t.Fatalf("--force: exit %d: %s", r.Code, cryptRedact(r.Stderr))
 	}
 	id := keygenParse(t, cryptRead(t, path), keys.Hybrid)
 	if r.Stdout != id.Recipient()+"\n" {
-		t.Errorf("stdout %q, want the new recipient", r.Stdout)
+		t.Errorf("stdout %q, want the new recipient", cryptRedact(r.Stdout))
 	}
 	cryptAssertMode(t, path, 0o600) // not the old file's 0644
 }
@@ -158,9 +158,9 @@ func TestCryptHelp(t *testing.T) {
 		t.Run(cmd, func(t *testing.T) {
 			r := runSeal(t, t.TempDir(), nil, "", cmd, "--help")
 			if r.Code != ExitOK || r.Stderr != "" {
-				t.Fatalf("exit %d: %s", r.Code, r.Stderr)
+				t.Fatalf("exit %d: %s", r.Code, cryptRedact(r.Stderr))
 			}
-			golden(t, cmd+"-help.txt", r.Stdout)
+			golden(t, cmd+"-help.txt", cryptRedact(r.Stdout))
 		})
 	}
 }
