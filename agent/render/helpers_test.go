@@ -54,7 +54,7 @@ func golden(t *testing.T, name string, res *Result) {
 	for i, o := range res.Objects {
 		objs[i] = o.Object
 	}
-	got, err := yaml.Marshal(map[string]any{"files": res.Files, "keyUsage": res.KeyUsage, "objects": objs})
+	got, err := yaml.Marshal(map[string]any{"files": res.Files, "keyUsage": res.KeyUsage, "objects": objs, "sources": res.Sources})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,7 +19,7 @@ import (
 )
 
 // renderKustomize builds the kustomization in dir (a real path).
-func renderKustomize(r *reader, dir string, res *Result) error {
+func renderKustomize(r *reader, dir, kfile string, res *Result) error {
 	s := newScanner(r)
 	if err := s.scanDir(dir); err != nil {
 		return err
@@ -42,6 +42,7 @@ func renderKustomize(r *reader, dir string, res *Result) error {
 		return err
 	}
 	res.Objects = make([]*unstructured.Unstructured, 0, len(resources))
+	res.Sources = make([]string, 0, len(resources))
 	for i, rs := range resources {
 		resources[i] = nil // let each resource go once converted
 		j, err := rs.MarshalJSON()
@@ -57,6 +58,7 @@ func renderKustomize(r *reader, dir string, res *Result) error {
 			return fmt.Errorf("%s: %w: object %d: %s", dir, ErrInvalidManifest, i+1, err)
 		}
 		res.Objects = append(res.Objects, u)
+		res.Sources = append(res.Sources, kfile)
 	}
 	return nil
 }

@@ -98,6 +98,7 @@ func (p *plainWalk) file(shown, real string) error {
 			return err
 		}
 		p.res.Objects = append(p.res.Objects, obj)
+		p.res.Sources = append(p.res.Sources, shown)
 		return nil
 	})
 	if err != nil && isKustomizationName(path.Base(shown)) {

@@ -48,6 +48,10 @@ type Result struct {
 	// Objects in a deterministic order: plain mode keeps file (lexical) and
 	// document order; kustomize mode uses kustomize's legacy kind order.
 	Objects []*unstructured.Unstructured
+	// Sources names, for each object of Objects, the file it came from
+	// (in kustomize mode, the kustomization that built it), so errors
+	// about an object can name a file.
+	Sources []string
 	// KeyUsage counts, per key id, the distinct files that key decrypted.
 	KeyUsage map[string]int
 	// Files is the number of distinct files read.
@@ -81,7 +85,7 @@ func Render(ctx context.Context, fsys fs.FS, opts Options) (*Result, error) {
 		return nil, err
 	}
 	if kfile != "" {
-		err = renderKustomize(r, dir, res)
+		err = renderKustomize(r, dir, kfile, res)
 	} else {
 		err = renderPlain(r, dir, res)
 	}

@@ -31,11 +31,12 @@ func badInput(t *testing.T, reason, mention string, breakIt, fixIt func(e *env))
 		"apps/keep.yaml":   configMap("keep-config", "kept"),
 		"apps/db.yaml":     e.seal(secretManifest("db", goodPassword), goodPassword),
 	})
-	e.createGitSync("apps", 2*time.Second, nil)
+	e.createGitSync("apps", 10*time.Second, nil)
 	e.waitApplied("apps", sha)
 	before := e.get("apps").Status.Inventory
 
-	e.commit("change and break", map[string][]byte{
+	// The change goes into the same commit as the bad input.
+	e.write(map[string][]byte{
 		"apps/config.yaml": configMap("web-config", "changed"),
 		"apps/keep.yaml":   nil,
 	})
@@ -136,6 +137,7 @@ func TestBadInputSymlinkOutOfTheRepository(t *testing.T) {
 		if _, err := e.repo.CommitAll("symlink"); err != nil {
 			t.Fatal(err)
 		}
+		e.syncNow()
 	}, removeFile("apps/passwd.yaml"))
 }
 

@@ -29,7 +29,7 @@ func TestCommitChangesSecretPrunesConfigMapAndRevertBringsItBack(t *testing.T) {
 		"apps/db.yaml":     e.seal(secretManifest("db", first), first),
 	})
 	sha := e.commit("app", nil)
-	e.createGitSync("apps", 2*time.Second, nil)
+	e.createGitSync("apps", 10*time.Second, nil)
 	e.waitApplied("apps", sha)
 
 	change := e.commit("rotate password, drop config", map[string][]byte{
@@ -51,6 +51,7 @@ func TestCommitChangesSecretPrunesConfigMapAndRevertBringsItBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.syncNow()
 	e.waitApplied("apps", revert)
 	if !e.configMapExists("web-config") {
 		t.Error("reverting the commit did not bring ConfigMap web-config back")

@@ -16,12 +16,11 @@ func TestDriftIsCorrectedWithoutACommit(t *testing.T) {
 		"apps/config.yaml": configMap("web-config", "hello"),
 		"apps/db.yaml":     e.seal(secretManifest("db", password), password),
 	})
-	e.createGitSync("apps", 2*time.Second, nil)
+	e.createGitSync("apps", 10*time.Second, nil)
 	e.waitApplied("apps", sha)
 
-	// While the GitSync is suspended, someone edits a field Git manages
-	// and deletes an object; the next sync puts both back.
-	e.setSuspend("apps", true)
+	// Someone edits a field Git manages and deletes an object; the next
+	// interval puts both back, with no commit and no sync request.
 	var cm corev1.ConfigMap
 	if err := kube.Client.Get(e.ctx, client.ObjectKey{Namespace: e.ns, Name: "web-config"}, &cm); err != nil {
 		t.Fatal(err)
@@ -35,7 +34,6 @@ func TestDriftIsCorrectedWithoutACommit(t *testing.T) {
 	if err := kube.Client.Delete(e.ctx, secret); err != nil {
 		t.Fatal(err)
 	}
-	e.setSuspend("apps", false)
 
 	e.eventually(30*time.Second, "the ConfigMap and the Secret to be put back", func() (bool, error) {
 		var got corev1.ConfigMap
@@ -53,9 +51,10 @@ func TestDriftIsCorrectedWithoutACommit(t *testing.T) {
 	if gs.Status.LastAppliedRevision != sha {
 		t.Errorf("lastAppliedRevision = %s, want %s (no new commit)", gs.Status.LastAppliedRevision, sha)
 	}
-	e.eventually(10*time.Second, "lastSync to count 2 drift corrections", func() (bool, error) {
+	// Both usually land in one sync; the interval may split them.
+	e.eventually(10*time.Second, "lastSync to count the drift corrections", func() (bool, error) {
 		gs := e.get("apps")
-		return gs.Status.LastSync != nil && gs.Status.LastSync.DriftCorrected == 2, nil
+		return gs.Status.LastSync != nil && gs.Status.LastSync.DriftCorrected >= 1, nil
 	})
 	e.eventually(10*time.Second, "a DriftCorrected event", func() (bool, error) {
 		return e.hasEvent("DriftCorrected"), nil

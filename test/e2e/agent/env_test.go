@@ -15,6 +15,7 @@ import (
 	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/seal-gitops/seal/agent/api/v1alpha1"
@@ -123,14 +124,49 @@ func (e *env) seal(manifest string, plaintexts ...string) []byte {
 	return []byte(res.Stdout)
 }
 
-// commit commits files (nil deletes) and returns the commit SHA.
+// commit commits files (nil deletes), asks the namespace's GitSyncs to
+// sync now, as a push webhook would, and returns the commit SHA.
 func (e *env) commit(msg string, files map[string][]byte) string {
 	e.t.Helper()
 	sha, err := e.repo.Commit(msg, files)
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	e.syncNow()
 	return sha
+}
+
+// write changes files in the work tree (nil deletes) without committing.
+func (e *env) write(files map[string][]byte) {
+	e.t.Helper()
+	for name, content := range files {
+		path := filepath.Join(e.repo.Dir(), filepath.FromSlash(name))
+		if content == nil {
+			if err := os.Remove(path); err != nil {
+				e.t.Fatal(err)
+			}
+			continue
+		}
+		if err := os.WriteFile(path, content, 0o644); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+}
+
+// syncNow sets the sync-requested annotation on every GitSync of the
+// namespace.
+func (e *env) syncNow() {
+	e.t.Helper()
+	var syncs v1alpha1.GitSyncList
+	if err := kube.Client.List(e.ctx, &syncs, client.InNamespace(e.ns)); err != nil {
+		e.t.Fatal(err)
+	}
+	for i := range syncs.Items {
+		patch := fmt.Appendf(nil, `{"metadata":{"annotations":{%q:"%d"}}}`, v1alpha1.AnnotationSyncRequested, time.Now().UnixNano())
+		if err := kube.Client.Patch(e.ctx, &syncs.Items[i], client.RawPatch(types.MergePatchType, patch)); err != nil {
+			e.t.Fatal(err)
+		}
+	}
 }
 
 // createGitSync creates a GitSync over HTTP with basic auth, syncing every

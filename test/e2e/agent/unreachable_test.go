@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -20,6 +21,19 @@ type switchableProxy struct {
 	ln     net.Listener
 	target string
 	on     atomic.Bool
+
+	mu    sync.Mutex
+	conns map[net.Conn]bool
+}
+
+// off makes the server unreachable, cutting connections kept alive too.
+func (p *switchableProxy) off() {
+	p.on.Store(false)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for c := range p.conns {
+		c.Close()
+	}
 }
 
 func startProxy(t *testing.T, target string) *switchableProxy {
@@ -27,7 +41,7 @@ func startProxy(t *testing.T, target string) *switchableProxy {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &switchableProxy{ln: ln, target: target}
+	p := &switchableProxy{ln: ln, target: target, conns: map[net.Conn]bool{}}
 	p.on.Store(true)
 	t.Cleanup(func() { ln.Close() })
 	go func() {
@@ -47,6 +61,14 @@ func (p *switchableProxy) serve(c net.Conn) {
 	if !p.on.Load() {
 		return
 	}
+	p.mu.Lock()
+	p.conns[c] = true
+	p.mu.Unlock()
+	defer func() {
+		p.mu.Lock()
+		delete(p.conns, c)
+		p.mu.Unlock()
+	}()
 	up, err := net.Dial("tcp", p.target)
 	if err != nil {
 		return
@@ -69,13 +91,13 @@ func TestBadInputUnreachableGitServer(t *testing.T) {
 		"apps/config.yaml": configMap("web-config", "hello"),
 		"apps/keep.yaml":   configMap("keep-config", "kept"),
 	})
-	e.createGitSync("apps", 2*time.Second, func(gs *v1alpha1.GitSync) {
+	e.createGitSync("apps", 10*time.Second, func(gs *v1alpha1.GitSync) {
 		gs.Spec.URL = viaProxy
 		gs.Spec.Timeout = &metav1.Duration{Duration: 5 * time.Second}
 	})
 	e.waitApplied("apps", sha)
 
-	proxy.on.Store(false)
+	proxy.off()
 	e.commit("change while unreachable", map[string][]byte{
 		"apps/config.yaml": configMap("web-config", "changed"),
 		"apps/keep.yaml":   nil,
