@@ -29,8 +29,9 @@ func newEditor(t *testing.T, body string) editRun {
 	dir := t.TempDir()
 	e := editRun{script: filepath.Join(dir, "editor.sh"), marker: filepath.Join(dir, "marker")}
 	script := "#!/bin/sh\nfor F; do :; done\n" +
-		`stat -c '%a %n' "$F" "$(dirname "$F")" > '` + e.marker + "'\n" +
-		`echo "args: $#" >> '` + e.marker + "'\n" + body + "\n"
+		`stat -c '%a %n' "$F" "$(dirname "$F")" > '` + e.marker + ".tmp'\n" +
+		`echo "args: $#" >> '` + e.marker + ".tmp'\n" +
+		`mv '` + e.marker + ".tmp' '" + e.marker + "'\n" + body + "\n"
 	if err := os.WriteFile(e.script, []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}

@@ -299,7 +299,7 @@ func TestCryptEditTerminated(t *testing.T) {
 func (e *cryptEnv) editor(body string) string {
 	e.t.Helper()
 	path := e.path("editor-" + time.Now().Format("150405.000000000") + ".sh")
-	e.write(filepath.Base(path), "#!/bin/sh\nF=\"$1\"\ndirname \"$F\" > '"+e.path("editor-ran")+"'\n"+body+"\n", 0o755)
+	e.write(filepath.Base(path), "#!/bin/sh\nF=\"$1\"\ndirname \"$F\" > '"+e.path("editor-ran.tmp")+"'\nmv '"+e.path("editor-ran.tmp")+"' '"+e.path("editor-ran")+"'\n"+body+"\n", 0o755)
 	return path
 }
 
