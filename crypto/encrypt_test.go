@@ -166,6 +166,12 @@ func TestEncryptErrors(t *testing.T) {
 		{"json syntax", "bad.json", []byte("{\n  \"kind\": \"Secret\",\n  \"stringData\": {\"p\": \"correct-horse-battery-staple\"\n}\n"), nil, ErrMalformed, "invalid JSON"},
 		{"json two objects", "two.json", []byte("{\"kind\": \"Secret\"}\n{\"kind\": \"Secret\"}\n"), nil, ErrMalformed, "one object"},
 		{"json array", "arr.json", []byte("[\"correct-horse-battery-staple\"]"), nil, ErrMalformed, "must be an object"},
+		{"json duplicate", "dup.json", []byte("{\"kind\": \"Secret\", \"data\": {\"a\": \"correct-horse-battery-staple\",\n \"a\": \"x\"}}"), nil, ErrMalformed, "line 2: duplicate key"},
+		{"json deep", "deep.json", []byte(`{"kind": "Secret", "data": ` + strings.Repeat("[", maxDepth+1) + strings.Repeat("]", maxDepth+1) + "}"), nil, ErrMalformed, "nesting deeper than"},
+		{"json too many values", "big.json", []byte(`{"kind": "Secret", "data": [0` + strings.Repeat(",0", maxNodes) + "]}"), nil, ErrTooLarge, "more than 500000 keys and values"},
+		{"yaml deep", "deep.yaml", []byte("kind: Secret\ndata: " + strings.Repeat("[", maxDepth+1) + strings.Repeat("]", maxDepth+1) + "\n"), nil, ErrMalformed, "max depth"},
+		{"yaml too many documents", "docs.yaml", []byte(strings.Repeat("---\nkind: Secret\n", maxDocuments+1)), nil, ErrTooLarge, "more than 10000 YAML documents"},
+		{"yaml alias bomb", "bomb.yaml", []byte("kind: Secret\na: &a [x,x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]\n"), nil, ErrTooLarge, "aliases expanded"},
 		{"dotenv", "app.env", []byte("PASSWORD=correct-horse-battery-staple\n"), nil, ErrNotSecret, "dotenv"},
 		{"non-string key", "k.yaml", []byte("kind: Secret\ndata:\n  1: correct-horse-battery-staple\n"), nil, ErrMalformed, "not a string"},
 	}

@@ -14,10 +14,11 @@ import (
 
 // parseYAML decodes every document of a YAML file into nodes, checking what
 // the sops store does not (or reports in words that may quote the input):
-// syntax, that each document is a mapping, and duplicate keys. Errors carry
-// line numbers and never the input.
+// syntax, that each document is a mapping, duplicate keys, aliases, and the
+// size limits. Errors carry line numbers and never the input.
 func parseYAML(name string, data []byte) ([]*yaml.Node, error) {
 	var docs []*yaml.Node
+	c := nodeChecker{name: name}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	for {
 		var doc yaml.Node
@@ -28,34 +29,19 @@ func parseYAML(name string, data []byte) ([]*yaml.Node, error) {
 		if err != nil {
 			return nil, yamlError(name, err)
 		}
-		if err := checkMapping(name, len(docs), &doc); err != nil {
+		if len(docs) == maxDocuments {
+			return nil, fileErr(name, ErrTooLarge, "more than %d YAML documents; split the file", maxDocuments)
+		}
+		if err := c.document(len(docs), &doc); err != nil {
 			return nil, err
 		}
 		docs = append(docs, &doc)
 	}
 }
 
-// checkMapping requires a document to be a mapping (or empty) and checks
-// its nodes.
-func checkMapping(name string, index int, doc *yaml.Node) error {
-	if len(doc.Content) == 0 {
-		return nil
-	}
-	root := doc.Content[0]
-	if root.Kind == yaml.ScalarNode && root.ShortTag() == "!!null" {
-		return nil
-	}
-	if root.Kind != yaml.MappingNode {
-		return fileErr(name, ErrMalformed, "document %d (line %d) is not a mapping of keys to values; a Kubernetes manifest starts with apiVersion and kind", index+1, root.Line)
-	}
-	c := nodeChecker{name: name}
-	_, err := c.size(root, 0)
-	return err
-}
-
 var (
 	yamlLineRe   = regexp.MustCompile(`line (\d+)`)
-	yamlDetailRe = regexp.MustCompile(`^[a-zA-Z ,()-]{1,100}$`)
+	yamlDetailRe = regexp.MustCompile(`^[a-zA-Z0-9 ,()-]{1,100}$`)
 )
 
 // yamlError maps a go-yaml error to our words: its line number, and its
@@ -74,22 +60,6 @@ func yamlError(name string, err error) error {
 		return fileErr(name, ErrMalformed, "invalid YAML near line %s: %s", m[1], detail)
 	}
 	return fileErr(name, ErrMalformed, "invalid YAML: %s", detail)
-}
-
-// checkJSON requires exactly one JSON object, reporting syntax errors by line.
-func checkJSON(name string, data []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return jsonError(name, data, err)
-	}
-	if _, ok := v.(map[string]any); !ok {
-		return fileErr(name, ErrMalformed, "the top level of a JSON manifest must be an object")
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return fileErr(name, ErrMalformed, "invalid JSON at line %d: more than one top-level value; put one object in a file", lineAt(data, dec.InputOffset()))
-	}
-	return nil
 }
 
 func jsonError(name string, data []byte, err error) error {

@@ -4,29 +4,53 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// maxAliasExpansion caps how many nodes aliases may add when the sops store
-// expands them (it copies the anchored value at every alias): an alias bomb
-// would otherwise exhaust memory.
-const maxAliasExpansion = 1_000_000
+// Limits on what a file may hold, beyond MaxFileSize: the sops stores build
+// a tree of every value (aliases expanded, as the store copies the anchored
+// value at every alias), and an 8 MiB file of tiny values or an alias bomb
+// would otherwise cost gigabytes. Real manifests stay far below both.
+const (
+	maxDocuments = 10_000
+	maxNodes     = 500_000 // keys and values, aliases expanded
+	maxDepth     = 10_000
+)
 
-// nodeChecker walks a document for what would make the sops store or its
-// users stumble: duplicate keys, an alias inside its own anchor (the store
-// would recurse forever), alias bombs, and deep nesting.
+// nodeChecker walks the documents of a file for what would make the sops
+// store or its users stumble: documents that are not mappings, duplicate
+// keys, an alias inside its own anchor (the store would recurse forever),
+// too many values, and deep nesting.
 type nodeChecker struct {
-	name     string
-	expanded int
-	sizes    map[*yaml.Node]int  // expanded size of anchored nodes
-	active   map[*yaml.Node]bool // anchored nodes being walked
+	name   string
+	total  int                 // nodes so far in the file, aliases expanded
+	sizes  map[*yaml.Node]int  // expanded size of anchored nodes
+	active map[*yaml.Node]bool // anchored nodes being walked
 }
 
-// size returns the number of nodes n stands for once aliases are expanded.
+// document requires a document to be a mapping (or empty) and checks its
+// nodes.
+func (c *nodeChecker) document(index int, doc *yaml.Node) error {
+	if len(doc.Content) == 0 {
+		return nil
+	}
+	root := doc.Content[0]
+	if root.Kind == yaml.ScalarNode && root.ShortTag() == "!!null" {
+		return nil
+	}
+	if root.Kind != yaml.MappingNode {
+		return fileErr(c.name, ErrMalformed, "document %d (line %d) is not a mapping of keys to values; a Kubernetes manifest starts with apiVersion and kind", index+1, root.Line)
+	}
+	_, err := c.size(root, 0)
+	return err
+}
+
+// size returns the number of nodes n stands for once aliases are expanded,
+// adding them to the file's total.
 func (c *nodeChecker) size(n *yaml.Node, depth int) (int, error) {
-	if depth > 10000 {
-		return 0, fileErr(c.name, ErrMalformed, "nesting deeper than 10000 levels at line %d", n.Line)
+	if depth > maxDepth {
+		return 0, fileErr(c.name, ErrMalformed, "nesting deeper than %d levels at line %d", maxDepth, n.Line)
 	}
 	if n.Anchor != "" {
 		if s, ok := c.sizes[n]; ok {
-			return s, nil
+			return s, c.add(s, n)
 		}
 		if c.active[n] {
 			return 0, fileErr(c.name, ErrMalformed, "line %d: an alias refers to the value that contains it", n.Line)
@@ -37,25 +61,22 @@ func (c *nodeChecker) size(n *yaml.Node, depth int) (int, error) {
 		c.active[n] = true
 		defer delete(c.active, n)
 	}
-	total := 1
 	if n.Kind == yaml.AliasNode {
 		if n.Alias == nil {
 			return 0, fileErr(c.name, ErrMalformed, "line %d: an alias refers to no anchor", n.Line)
 		}
 		s, err := c.size(n.Alias, depth+1)
-		if err != nil {
-			return 0, err
-		}
-		if c.expanded += s; c.expanded > maxAliasExpansion {
-			return 0, fileErr(c.name, ErrMalformed, "line %d: aliases expand to more than %d values; write the values out", n.Line, maxAliasExpansion)
-		}
-		return total + s, nil
+		return s + 1, err
+	}
+	if err := c.add(1, n); err != nil {
+		return 0, err
 	}
 	if n.Kind == yaml.MappingNode {
 		if err := c.duplicates(n); err != nil {
 			return 0, err
 		}
 	}
+	total := 1
 	for _, child := range n.Content {
 		s, err := c.size(child, depth+1)
 		if err != nil {
@@ -67,6 +88,14 @@ func (c *nodeChecker) size(n *yaml.Node, depth int) (int, error) {
 		c.sizes[n] = total
 	}
 	return total, nil
+}
+
+// add counts nodes against the file's limit.
+func (c *nodeChecker) add(nodes int, at *yaml.Node) error {
+	if c.total += nodes; c.total > maxNodes {
+		return fileErr(c.name, ErrTooLarge, "more than %d keys and values (aliases expanded) by line %d; split the file, or write repeated values out", maxNodes, at.Line)
+	}
+	return nil
 }
 
 func (c *nodeChecker) duplicates(n *yaml.Node) error {
