@@ -9,12 +9,15 @@ type Decrypted struct {
 	// Plaintext is the file as `sops decrypt` would print it: same format,
 	// the file's indentation kept.
 	Plaintext []byte
-	// Identity is the index in ids of the identity that opened the data key.
+	// Identity is the index in ids of the identity that opened the data key
+	// (for a key split over Shamir key groups, the lowest index among those
+	// that opened a part).
 	Identity int
 }
 
-// Decrypt decrypts an encrypted file with the first of ids that opens its
-// data key, and verifies the MAC over all values before returning anything.
+// Decrypt decrypts an encrypted file with the first of ids (tried in order)
+// that opens its data key, and verifies the MAC over all values before
+// returning anything. nil identities are skipped.
 func Decrypt(name string, data []byte, ids []age.Identity) (d *Decrypted, err error) {
 	defer recoverInto(name, &err)
 	o, err := openEncrypted(name, data, ids, false)

@@ -16,6 +16,10 @@
 // mapping keys of plaintext values or comments: that is the SOPS format, and
 // callers that care about an object's identity must check it after decryption.
 //
+// Untrusted input is bounded: files over MaxFileSize, with more than 10,000
+// documents, more than 500,000 keys and values (aliases expanded) or nesting
+// deeper than 10,000 levels are refused before the sops stores see them.
+//
 // This package must never: look up keys from the environment or the file
 // system (no SOPS_AGE_KEY_FILE, no ~/.config), talk to a Kubernetes API, write
 // files, keep global mutable state, or put a value (plaintext or ciphertext) or

@@ -48,7 +48,7 @@ func Encrypt(name string, plaintext []byte, opts EncryptOptions) (out []byte, er
 		return nil, fileErr(name, ErrNotSecret, "dotenv files hold no Kubernetes manifests; only Secret manifests (YAML or JSON) are encrypted")
 	}
 	if _, err := regexp.Compile(opts.regex()); err != nil {
-		return nil, &FileError{Name: name, Err: fmt.Errorf("the encrypted regex does not compile: %w", err)}
+		return nil, fileErr(name, ErrInvalidOptions, "EncryptedRegex does not compile: %v", err)
 	}
 	rs, err := parseRecipients(name, opts.Recipients)
 	if err != nil {

@@ -107,6 +107,11 @@ func TestEncryptOptions(t *testing.T) {
 	}
 }
 
+func TestEncryptBadRegex(t *testing.T) {
+	_, err := Encrypt("s.yaml", readFile(t, "testdata/plain/secret.yaml"), EncryptOptions{Recipients: recipientsOf(loadKey(t, "x25519-a")), EncryptedRegex: "^(data"})
+	checkErr(t, err, ErrInvalidOptions, "s.yaml")
+}
+
 func TestEncryptIndentation(t *testing.T) {
 	xa := loadKey(t, "x25519-a")
 	tests := []struct {

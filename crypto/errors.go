@@ -30,6 +30,9 @@ var (
 	ErrTooLarge = errors.New("file too large")
 	// ErrInvalidRecipient: a recipient string is not an age recipient we support.
 	ErrInvalidRecipient = errors.New("invalid recipient")
+	// ErrInvalidOptions: EncryptOptions are invalid (an EncryptedRegex that
+	// does not compile).
+	ErrInvalidOptions = errors.New("invalid options")
 	// ErrUnsupported: a valid SOPS file uses a feature this package refuses
 	// (several Shamir key groups when rewrapping, mac_only_encrypted).
 	ErrUnsupported = errors.New("unsupported SOPS feature")

@@ -54,7 +54,7 @@ func checkFuzzErr(t *testing.T, name string, err error) {
 	}
 	known := false
 	for _, s := range []error{ErrMACMismatch, ErrNoMatchingIdentity, ErrMalformed, ErrNotSecret, ErrMixedKinds,
-		ErrAlreadyEncrypted, ErrNotEncrypted, ErrTooLarge, ErrInvalidRecipient, ErrUnsupported} {
+		ErrAlreadyEncrypted, ErrNotEncrypted, ErrTooLarge, ErrInvalidRecipient, ErrInvalidOptions, ErrUnsupported} {
 		known = known || errors.Is(err, s)
 	}
 	msg := err.Error()
