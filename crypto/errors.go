@@ -21,7 +21,7 @@ var (
 	// ErrNotSecret: the file holds no Kubernetes Secret (the CLI skips it).
 	ErrNotSecret = errors.New("not a Kubernetes Secret")
 	// ErrMixedKinds: Secrets share the file with other kinds.
-	ErrMixedKinds = errors.New("Secrets mixed with other kinds")
+	ErrMixedKinds = errors.New("mixed kinds")
 	// ErrAlreadyEncrypted: the file already carries SOPS metadata.
 	ErrAlreadyEncrypted = errors.New("already encrypted")
 	// ErrNotEncrypted: the file carries no SOPS metadata.

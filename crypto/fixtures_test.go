@@ -103,6 +103,24 @@ func TestSOPSFixtures(t *testing.T) {
 						t.Errorf("(-sops +ours):\n%s", diff)
 					}
 				}
+				// Reencrypt keeps the key groups: sops still needs the threshold.
+				edited := strings.Replace(string(want), "stringData:\n", "stringData:\n    added: by-reencrypt\n", 1)
+				out, err := Reencrypt(f.file, data, []byte(edited), idsOf(keys[:f.shamir]...))
+				if err != nil {
+					t.Fatal(err)
+				}
+				dir := t.TempDir()
+				writeFile(t, filepath.Join(dir, f.file), out)
+				got, err := sopsCLI(t, sops, dir, keys[:f.shamir], "decrypt", f.file)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if diff := cmp.Diff(edited, string(got)); diff != "" {
+					t.Errorf("sops decrypt after Reencrypt (-want +got):\n%s", diff)
+				}
+				if _, err := sopsCLI(t, sops, dir, keys[1:f.shamir], "decrypt", f.file); err == nil {
+					t.Error("sops decrypted with fewer key groups than the threshold")
+				}
 				return
 			}
 			for _, k := range keys {
