@@ -140,3 +140,42 @@ func TestTamper(t *testing.T) {
 		t.Fatalf("the untampered file: %v", err)
 	}
 }
+
+// TestTamperOutsideTheMAC documents what the SOPS MAC does not cover, so
+// that callers do not rely on it: mapping keys of plaintext values and
+// comments. Renaming the namespace key drops the Secret's namespace, and
+// both Decrypt and the sops CLI accept the file (the format allows no
+// stricter check that sops would keep).
+func TestTamperOutsideTheMAC(t *testing.T) {
+	sops := sopsPath(t)
+	xa := loadKey(t, "x25519-a")
+	enc, err := Encrypt("twins.yaml", readFile(t, "testdata/plain/twins.yaml"), EncryptOptions{Recipients: recipientsOf(xa)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		from string
+		to   string
+	}{
+		{"rename the namespace key", "  namespace: prod\n", "  x-namespace: prod\n"},
+		{"add a comment", "kind: Secret\n", "kind: Secret # edited\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tampered := strings.Replace(string(enc), tt.from, tt.to, 1)
+			d, err := Decrypt("twins.yaml", []byte(tampered), idsOf(xa))
+			if err != nil {
+				t.Fatalf("Decrypt refused a change the SOPS MAC does not cover (update this test and the package doc): %v", err)
+			}
+			if !strings.Contains(string(d.Plaintext), tt.to) {
+				t.Error("the change is not in the output")
+			}
+			dir := t.TempDir()
+			writeFile(t, filepath.Join(dir, "twins.yaml"), []byte(tampered))
+			if _, err := sopsCLI(t, sops, dir, []testKey{xa}, "decrypt", "twins.yaml"); err != nil {
+				t.Errorf("sops refused it: %v", err)
+			}
+		})
+	}
+}
