@@ -59,5 +59,14 @@ generate: tools
 	$(TOOLS)/controller-gen object paths=./agent/api/... crd output:crd:artifacts:config=manifests/crd
 	$(GO) generate $(PKGS)
 
+## image: the seal-agent container image, from Dockerfile. Needs a Docker
+## engine with BuildKit, which the development machines and CI here do not
+## have, so `make test` never runs it; test/install checks the Dockerfile
+## against the install manifests instead.
+IMAGE ?= ghcr.io/seal-gitops/seal-agent:dev
+.PHONY: image
+image:
+	docker build -t $(IMAGE) .
+
 clean:
 	rm -rf $(BIN)

@@ -60,26 +60,18 @@ func testAgentTenantMode(ctx context.Context, t *testing.T, dep *unstructured.Un
 		}
 	}
 	ns, repo := teamRepo(ctx, t)
-	// deployer may manage ConfigMaps in its namespace, nothing else.
-	objs := []client.Object{
-		&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "deployer"}},
-		&rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "deployer"}, Rules: []rbacv1.PolicyRule{{
-			APIGroups: []string{""}, Resources: []string{"configmaps"}, Verbs: []string{"*"},
-		}}},
-		&rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "deployer"},
-			RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: "deployer"},
-			Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Namespace: ns, Name: "deployer"}}},
-	}
-	for _, o := range objs {
-		if err := kube.Client.Create(ctx, o); err != nil {
-			t.Fatal(err)
-		}
-	}
+	deployer(ctx, t, ns)
 	startAgent(ctx, t, dep)
-	for _, o := range []client.Object{&corev1.Secret{}, &corev1.ConfigMap{}, &coordinationv1.Lease{}} {
-		name := map[string]string{"*v1.Secret": keyring.DefaultSecretName, "*v1.ConfigMap": keyring.PublicKeyConfigMap, "*v1.Lease": "seal-agent.seal.dev"}[fmt.Sprintf("%T", o)]
-		if err := kube.Client.Get(ctx, client.ObjectKey{Namespace: agentNS, Name: name}, o); err != nil {
-			t.Errorf("the agent did not create %T %s: %v", o, name, err)
+	for _, o := range []struct {
+		obj  client.Object
+		name string
+	}{
+		{&corev1.Secret{}, keyring.DefaultSecretName},
+		{&corev1.ConfigMap{}, keyring.PublicKeyConfigMap},
+		{&coordinationv1.Lease{}, "seal-agent.seal.dev"},
+	} {
+		if err := kube.Client.Get(ctx, client.ObjectKey{Namespace: agentNS, Name: o.name}, o.obj); err != nil {
+			t.Errorf("the agent did not create %T %s: %v", o.obj, o.name, err)
 		}
 	}
 
@@ -106,6 +98,26 @@ func testAgentTenantMode(ctx context.Context, t *testing.T, dep *unstructured.Un
 	var d appsv1.Deployment
 	if err := kube.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "web"}, &d); err == nil {
 		t.Errorf("Deployment %s/web exists: tenant mode applied what deployer may not", ns)
+	}
+}
+
+// deployer makes service account deployer in ns, which may manage
+// ConfigMaps there and nothing else.
+func deployer(ctx context.Context, t *testing.T, ns string) {
+	t.Helper()
+	objs := []client.Object{
+		&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "deployer"}},
+		&rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "deployer"}, Rules: []rbacv1.PolicyRule{{
+			APIGroups: []string{""}, Resources: []string{"configmaps"}, Verbs: []string{"*"},
+		}}},
+		&rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "deployer"},
+			RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: "deployer"},
+			Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Namespace: ns, Name: "deployer"}}},
+	}
+	for _, o := range objs {
+		if err := kube.Client.Create(ctx, o); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
@@ -279,7 +291,7 @@ func startAgent(ctx context.Context, t *testing.T, dep *unstructured.Unstructure
 	}
 	eventually(t, 30*time.Second, "seal-agent to lead", func() (bool, error) {
 		var l coordinationv1.Lease
-		err := kube.Client.Get(ctx, client.ObjectKey{Namespace: agentNS, Name: "seal-agent.seal.dev"}, &l)
+		err := kube.Client.Get(ctx, client.ObjectKey{Namespace: d.Namespace, Name: "seal-agent.seal.dev"}, &l)
 		if err != nil {
 			return false, client.IgnoreNotFound(err)
 		}

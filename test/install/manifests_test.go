@@ -126,7 +126,7 @@ func TestManifests(t *testing.T) {
 		}
 	})
 	t.Run("tenant mode admission policy", func(t *testing.T) {
-		testAdmissionPolicy(ctx, t, "seal-agent-key")
+		testAdmissionPolicy(ctx, t, agentNS, agentSA, "seal-agent-key")
 	})
 	t.Run("the agent runs with tenant mode's account", func(t *testing.T) {
 		testAgentTenantMode(ctx, t, find(t, tenantMode, "Deployment", "seal-agent"))
@@ -210,22 +210,22 @@ func testPodSecurity(ctx context.Context, t *testing.T, dep *unstructured.Unstru
 }
 
 // testAdmissionPolicy checks what the tenant-mode policy lets the agent's
-// own account create in its namespace (dry-run: admission runs, nothing is
-// stored). keyName is the key Secret's name.
-func testAdmissionPolicy(ctx context.Context, t *testing.T, keyName string) {
-	as := asServiceAccount(t, agentNS, agentSA)
+// own account (sa in ns) create in its namespace (dry-run: admission runs,
+// nothing is stored). keyName is the key Secret's name.
+func testAdmissionPolicy(ctx context.Context, t *testing.T, ns, sa, keyName string) {
+	as := asServiceAccount(t, ns, sa)
 	secret := func(name, typ string) client.Object {
 		u := &unstructured.Unstructured{Object: map[string]any{
 			"apiVersion": "v1", "kind": "Secret", "type": typ,
-			"metadata": map[string]any{"name": name, "namespace": agentNS,
-				"annotations": map[string]any{"kubernetes.io/service-account.name": agentSA}},
+			"metadata": map[string]any{"name": name, "namespace": ns,
+				"annotations": map[string]any{"kubernetes.io/service-account.name": sa}},
 		}}
 		return u
 	}
 	object := func(apiVersion, kind, name string) client.Object {
 		return &unstructured.Unstructured{Object: map[string]any{
 			"apiVersion": apiVersion, "kind": kind,
-			"metadata": map[string]any{"name": name, "namespace": agentNS},
+			"metadata": map[string]any{"name": name, "namespace": ns},
 			"spec":     map[string]any{},
 		}}
 	}
