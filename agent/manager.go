@@ -30,6 +30,7 @@ import (
 // lets running syncs finish for up to opts.ShutdownGrace.
 func Run(ctx context.Context, opts Options, logOut io.Writer) error {
 	logger := zap.New(zap.WriteTo(logOut), zap.UseDevMode(false), func(o *zap.Options) {
+		o.TimeEncoder = zapcore.ISO8601TimeEncoder // millisecond precision
 		if opts.LogFormat == "text" {
 			o.Encoder = zapcore.NewConsoleEncoder(zapcore.EncoderConfig{
 				TimeKey: "ts", LevelKey: "level", NameKey: "logger", MessageKey: "msg",

@@ -49,8 +49,8 @@ func defaultOptions(getenv func(string) string) Options {
 		DataDir:        filepath.Join(os.TempDir(), "seal-agent"),
 		MaxFileSize:    4 << 20,
 		MaxRenderSize:  128 << 20,
-		KubeQPS:        200,
-		KubeBurst:      400,
+		KubeQPS:        1000,
+		KubeBurst:      2000,
 		ShutdownGrace:  30 * time.Second,
 		LogFormat:      "json",
 		LogLevel:       "info",
@@ -70,7 +70,7 @@ func (o *Options) bind(fs *pflag.FlagSet) {
 	fs.StringVar(&o.DataDir, "data-dir", o.DataDir, "where Git repositories are cached between syncs (only encrypted files are stored)")
 	fs.Int64Var(&o.MaxFileSize, "max-file-size", o.MaxFileSize, "largest manifest file a sync reads, in bytes")
 	fs.Int64Var(&o.MaxRenderSize, "max-render-size", o.MaxRenderSize, "most bytes of manifests a sync reads in all, in bytes")
-	fs.Float32Var(&o.KubeQPS, "kube-api-qps", o.KubeQPS, "requests per second to the API server, on average")
+	fs.Float32Var(&o.KubeQPS, "kube-api-qps", o.KubeQPS, "client-side limit of requests per second to the API server, on average (the API server's priority and fairness applies too; --apply-workers bounds requests in flight)")
 	fs.IntVar(&o.KubeBurst, "kube-api-burst", o.KubeBurst, "requests to the API server in a burst")
 	fs.DurationVar(&o.ShutdownGrace, "shutdown-grace", o.ShutdownGrace, "how long running syncs may take to finish on SIGTERM")
 	fs.StringVar(&o.LogFormat, "log-format", o.LogFormat, "json or text")

@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -98,6 +99,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (resu
 	}
 
 	start := time.Now()
+	log.FromContext(ctx).V(1).Info("sync started", "generation", gs.Generation)
 	syncCtx, cancel := context.WithTimeout(ctx, gs.Spec.TimeoutOrDefault())
 	var attempted string
 	out, serr := r.sync(syncCtx, &gs, &attempted)
@@ -125,9 +127,11 @@ func (r *Reconciler) patchStatus(ctx context.Context, base, gs *v1alpha1.GitSync
 	if string(data) == "{}" {
 		return nil
 	}
+	start := time.Now()
 	if err := r.Client.Status().Patch(ctx, gs, patch); err != nil && !apierrors.IsNotFound(err) {
 		return err
 	}
+	log.FromContext(ctx).V(1).Info("status patched", "bytes", len(data), "took", time.Since(start).String())
 	return nil
 }
 

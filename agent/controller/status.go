@@ -88,7 +88,10 @@ func (r *Reconciler) recordApplied(ctx context.Context, gs *v1alpha1.GitSync, ou
 	if pruned > 0 {
 		summary += fmt.Sprintf(", %d pruned", pruned)
 	}
-	log.FromContext(ctx).Info("synced", "revision", out.revision, "objects", len(out.inventory), "summary", summary, "duration", took.Round(time.Millisecond).String())
+	log.FromContext(ctx).Info("synced", "revision", out.revision, "objects", len(out.inventory), "summary", summary,
+		"duration", took.Round(time.Millisecond).String(), "fetch", out.stages.fetch.Round(time.Millisecond).String(),
+		"render", out.stages.render.Round(time.Millisecond).String(), "apply", out.stages.apply.Round(time.Millisecond).String(),
+		"prune", out.stages.prune.Round(time.Millisecond).String())
 	if !changed {
 		return
 	}

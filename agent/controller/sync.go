@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"fmt"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -36,12 +37,26 @@ type outcome struct {
 	inventory []apply.Ref
 	keyUsage  map[string]int
 	objects   int
+	stages    stageTimes
+}
+
+// stageTimes is how long each stage of a sync took, for the log.
+type stageTimes struct{ fetch, render, apply, prune time.Duration }
+
+// since returns the time since *t and resets *t to now.
+func since(t *time.Time) time.Duration {
+	now := time.Now()
+	d := now.Sub(*t)
+	*t = now
+	return d
 }
 
 // sync runs the stages for gs. attempted is set as soon as the revision is
 // known, also when a later stage fails. Nothing is pruned unless every
 // stage before pruning succeeded.
 func (r *Reconciler) sync(ctx context.Context, gs *v1alpha1.GitSync, attempted *string) (*outcome, *stageError) {
+	var times stageTimes
+	mark := time.Now()
 	auth, err := r.gitAuth(ctx, gs)
 	if err != nil {
 		return nil, fail(v1alpha1.ReasonGitFetchFailed, err)
@@ -53,6 +68,7 @@ func (r *Reconciler) sync(ctx context.Context, gs *v1alpha1.GitSync, attempted *
 		return nil, fail(v1alpha1.ReasonGitFetchFailed, err)
 	}
 	*attempted = rev.SHA
+	times.fetch = since(&mark)
 
 	ring, err := r.decryptionRing(ctx, gs)
 	if err != nil {
@@ -72,6 +88,7 @@ func (r *Reconciler) sync(ctx context.Context, gs *v1alpha1.GitSync, attempted *
 		}
 		return nil, fail(v1alpha1.ReasonRenderFailed, err)
 	}
+	times.render = since(&mark)
 	out := &outcome{revision: rev.SHA, keyUsage: rendered.KeyUsage, objects: len(rendered.Objects)}
 	previous := inventoryRefs(gs.Status.Inventory)
 	if len(rendered.Objects) == 0 && len(previous) > 0 && !gs.Spec.AllowEmpty {
@@ -92,12 +109,15 @@ func (r *Reconciler) sync(ctx context.Context, gs *v1alpha1.GitSync, attempted *
 		return nil, fail(v1alpha1.ReasonApplyFailed, fmt.Errorf("applying revision %s: %w", short(rev.SHA), err))
 	}
 	out.inventory = out.applied.Inventory
+	times.apply = since(&mark)
+	out.stages = times
 
 	stale := apply.Stale(previous, out.inventory)
 	if !gs.Spec.PruneEnabled() || len(stale) == 0 {
 		return out, nil
 	}
 	out.pruned, err = applier.Prune(ctx, stale)
+	out.stages.prune = since(&mark)
 	if err != nil {
 		// Keep what could not be deleted in the inventory, so the next
 		// sync tries again.

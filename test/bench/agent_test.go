@@ -67,6 +67,9 @@ func BenchmarkAgentSync1000(b *testing.B) {
 		fmt.Fprintf(os.Stderr, "  one-object change %4.2fs  %4d writes\n", m.change.Seconds(), m.changeWrites)
 		fmt.Fprintf(os.Stderr, "  no-op resync    %6.2fs  %4d writes\n", m.noop.Seconds(), m.noopWrites)
 		fmt.Fprintf(os.Stderr, "  peak memory     %6.0f MiB\n\n", float64(m.peakRSS)/(1<<20))
+		if os.Getenv("SEAL_BENCH_LOG") != "" {
+			fmt.Fprintln(os.Stderr, m.log)
+		}
 	}
 }
 
@@ -87,6 +90,7 @@ type agentMeasure struct {
 	first, change, noop                   time.Duration
 	firstWrites, changeWrites, noopWrites int64
 	peakRSS                               int64
+	log                                   string // the agent's output, printed with SEAL_BENCH_LOG=1
 }
 
 func measureAgent(b *testing.B, ctx context.Context, bins harness.Binaries, files map[string][]byte, id *keys.Identity, dir string) agentMeasure {
@@ -136,13 +140,14 @@ func measureAgent(b *testing.B, ctx context.Context, bins harness.Binaries, file
 	agent, err := harness.Start(harness.Command{Path: bins.Agent, Dir: b.TempDir(), Args: []string{
 		"--kubeconfig", kubeconfig, "--agent-namespace", agentNS,
 		"--metrics-bind-address", metricsAddr, "--health-probe-bind-address", "0",
-		"--data-dir", filepath.Join(dir, "data"),
+		"--data-dir", filepath.Join(dir, "data"), "--log-level", logLevel(),
 	}})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer agent.Stop(20 * time.Second)
-	waitFor(b, agent, 60*time.Second, func() bool { return syncCount(metricsAddr) >= 0 })
+	// Started: key loaded, caches synced, workers waiting.
+	waitFor(b, agent, 60*time.Second, func() bool { return strings.Contains(agent.Output(), "Starting workers") })
 
 	var m agentMeasure
 	proxy.reset()
@@ -157,6 +162,9 @@ func measureAgent(b *testing.B, ctx context.Context, bins harness.Binaries, file
 	}
 	gs.Spec.SecretRef = &v1alpha1.LocalObjectReference{Name: creds.Name}
 	start := time.Now()
+	if os.Getenv("SEAL_BENCH_LOG") != "" {
+		fmt.Fprintln(os.Stderr, "creating the GitSync at", start.UTC().Format(time.RFC3339Nano))
+	}
 	if err := c.Client.Create(ctx, gs); err != nil {
 		b.Fatal(err)
 	}
@@ -188,6 +196,7 @@ func measureAgent(b *testing.B, ctx context.Context, bins harness.Binaries, file
 	if m.peakRSS, err = agent.PeakRSS(); err != nil {
 		b.Fatal(err)
 	}
+	m.log = agent.Output()
 	return m
 }
 
@@ -249,4 +258,12 @@ func freeAddr(b *testing.B) string {
 	}
 	defer l.Close()
 	return l.Addr().String()
+}
+
+// logLevel is debug when SEAL_BENCH_LOG asks for the agent's log.
+func logLevel() string {
+	if os.Getenv("SEAL_BENCH_LOG") != "" {
+		return "debug"
+	}
+	return "info"
 }
