@@ -96,17 +96,18 @@ func Run(ctx context.Context, opts Options, logOut io.Writer) error {
 		return err
 	}
 	err = controller.Setup(mgr, controller.Config{
-		RESTConfig:     cfg,
-		Scheme:         scheme,
-		Mapper:         mgr.GetRESTMapper(),
-		Fetcher:        source.NewFetcher(opts.DataDir),
-		Keys:           store,
-		Metrics:        m,
-		AgentNamespace: opts.AgentNamespace,
-		ApplyWorkers:   opts.ApplyWorkers,
-		MaxFileSize:    opts.MaxFileSize,
-		MaxRenderSize:  opts.MaxRenderSize,
-		Concurrency:    opts.Concurrency,
+		RESTConfig:            cfg,
+		Scheme:                scheme,
+		Mapper:                mgr.GetRESTMapper(),
+		Fetcher:               source.NewFetcher(opts.DataDir),
+		Keys:                  store,
+		Metrics:               m,
+		AgentNamespace:        opts.AgentNamespace,
+		DefaultServiceAccount: opts.DefaultSA,
+		ApplyWorkers:          opts.ApplyWorkers,
+		MaxFileSize:           opts.MaxFileSize,
+		MaxRenderSize:         opts.MaxRenderSize,
+		Concurrency:           opts.Concurrency,
 	})
 	if err != nil {
 		return fmt.Errorf("setting up the GitSync controller: %w", err)

@@ -17,6 +17,7 @@ type Options struct {
 	WatchNamespace string
 	AgentNamespace string
 	KeySecret      string
+	DefaultSA      string
 	MetricsAddr    string
 	ProbeAddr      string
 	LeaderElect    bool
@@ -62,6 +63,7 @@ func (o *Options) bind(fs *pflag.FlagSet) {
 	fs.StringVar(&o.WatchNamespace, "namespace", o.WatchNamespace, "only reconcile GitSyncs in this namespace (default: all namespaces)")
 	fs.StringVar(&o.AgentNamespace, "agent-namespace", o.AgentNamespace, "namespace holding the agent's key Secret and public-key ConfigMap (default: $POD_NAMESPACE, else seal-system)")
 	fs.StringVar(&o.KeySecret, "key-secret", o.KeySecret, "name of the Secret holding the agent's age identities; generated on first start when missing")
+	fs.StringVar(&o.DefaultSA, "default-service-account", o.DefaultSA, "ServiceAccount (in each GitSync's namespace) to impersonate for GitSyncs that name none; set it for multi-tenant clusters so no GitSync applies with the agent's own rights")
 	fs.StringVar(&o.MetricsAddr, "metrics-bind-address", o.MetricsAddr, "address of the Prometheus metrics endpoint; \"0\" turns it off")
 	fs.StringVar(&o.ProbeAddr, "health-probe-bind-address", o.ProbeAddr, "address of the /healthz and /readyz endpoints; \"0\" turns them off")
 	fs.BoolVar(&o.LeaderElect, "leader-elect", o.LeaderElect, "run several replicas with one active (a Lease in the agent namespace)")

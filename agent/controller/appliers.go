@@ -24,6 +24,8 @@ type appliers struct {
 	mapper         meta.RESTMapper
 	workers        int
 	agentNamespace string
+	// defaultServiceAccount is impersonated when a GitSync names none.
+	defaultServiceAccount string
 
 	mu sync.Mutex
 	m  map[types.NamespacedName]applierEntry
@@ -37,7 +39,7 @@ type applierEntry struct {
 
 func (a *appliers) get(gs *v1alpha1.GitSync) (*apply.Applier, error) {
 	key := types.NamespacedName{Namespace: gs.Namespace, Name: gs.Name}
-	options := gs.Spec.TargetNamespace + "\x00" + gs.Spec.ServiceAccountName
+	options := targetNamespace(gs) + "\x00" + a.serviceAccount(gs)
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if e, ok := a.m[key]; ok && e.uid == gs.UID && e.options == options {
@@ -49,7 +51,7 @@ func (a *appliers) get(gs *v1alpha1.GitSync) (*apply.Applier, error) {
 	}
 	opts := apply.DefaultOptions()
 	opts.Concurrency = a.workers
-	opts.TargetNamespace = gs.Spec.TargetNamespace
+	opts.TargetNamespace = targetNamespace(gs)
 	opts.Labels = gs.OwnerLabels()
 	opts.AgentNamespace = a.agentNamespace
 	applier, err := apply.New(c, opts)
@@ -74,7 +76,7 @@ func (a *appliers) forget(key types.NamespacedName) {
 // service account when spec.serviceAccountName is set.
 func (a *appliers) client(gs *v1alpha1.GitSync) (client.Client, error) {
 	cfg := rest.CopyConfig(a.config)
-	if sa := gs.Spec.ServiceAccountName; sa != "" {
+	if sa := a.serviceAccount(gs); sa != "" {
 		cfg.Impersonate = rest.ImpersonationConfig{UserName: fmt.Sprintf("system:serviceaccount:%s:%s", gs.Namespace, sa)}
 	}
 	c, err := client.New(cfg, client.Options{Scheme: a.scheme, Mapper: a.mapper})
@@ -82,4 +84,22 @@ func (a *appliers) client(gs *v1alpha1.GitSync) (client.Client, error) {
 		return nil, fmt.Errorf("building the apply client: %w", err)
 	}
 	return c, nil
+}
+
+// serviceAccount is the account applies impersonate: the GitSync's own,
+// else the agent's default, else none (the agent's own rights).
+func (a *appliers) serviceAccount(gs *v1alpha1.GitSync) string {
+	if gs.Spec.ServiceAccountName != "" {
+		return gs.Spec.ServiceAccountName
+	}
+	return a.defaultServiceAccount
+}
+
+// targetNamespace is where namespaced objects without a namespace go:
+// spec.targetNamespace, else the GitSync's own namespace.
+func targetNamespace(gs *v1alpha1.GitSync) string {
+	if gs.Spec.TargetNamespace != "" {
+		return gs.Spec.TargetNamespace
+	}
+	return gs.Namespace
 }

@@ -7,6 +7,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -35,10 +36,14 @@ type Config struct {
 	Keys           *keyring.Store
 	Metrics        *Metrics
 	AgentNamespace string
-	ApplyWorkers   int
-	MaxFileSize    int64
-	MaxRenderSize  int64
-	Concurrency    int
+	// DefaultServiceAccount, when set, is impersonated (in the GitSync's
+	// own namespace) by GitSyncs that name no spec.serviceAccountName, so
+	// no GitSync applies with the agent's own rights.
+	DefaultServiceAccount string
+	ApplyWorkers          int
+	MaxFileSize           int64
+	MaxRenderSize         int64
+	Concurrency           int
 }
 
 // Reconciler syncs GitSyncs.
@@ -48,7 +53,8 @@ type Reconciler struct {
 	APIReader client.Reader // uncached: Secrets, which the agent does not watch
 	Recorder  events.EventRecorder
 
-	appliers *appliers
+	appliers  *appliers
+	notifiers *notifiers
 }
 
 // Setup builds the reconciler and registers it with mgr.
@@ -61,7 +67,9 @@ func Setup(mgr manager.Manager, cfg Config) error {
 		appliers: &appliers{
 			config: cfg.RESTConfig, scheme: cfg.Scheme, mapper: cfg.Mapper,
 			workers: cfg.ApplyWorkers, agentNamespace: cfg.AgentNamespace,
+			defaultServiceAccount: cfg.DefaultServiceAccount,
 		},
+		notifiers: &notifiers{},
 	}
 	return builder.ControllerManagedBy(mgr).
 		For(&v1alpha1.GitSync{}, builder.WithPredicates(predicate.Or(
@@ -77,13 +85,13 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (resu
 	var gs v1alpha1.GitSync
 	if err := r.Client.Get(ctx, req.NamespacedName, &gs); err != nil {
 		if apierrors.IsNotFound(err) {
-			r.appliers.forget(req.NamespacedName)
+			r.forget(req.NamespacedName)
 			return reconcile.Result{}, nil
 		}
 		return reconcile.Result{}, err
 	}
 	if !gs.DeletionTimestamp.IsZero() {
-		r.appliers.forget(req.NamespacedName)
+		r.forget(req.NamespacedName)
 		return reconcile.Result{}, nil
 	}
 	base := gs.DeepCopy()
@@ -108,12 +116,19 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (resu
 		gs.Status.LastAttemptedRevision = attempted
 	}
 	r.record(ctx, &gs, out, serr, time.Since(start))
+	r.postCommitStatus(ctx, &gs, serr)
 
 	interval := gs.Spec.IntervalOrDefault()
 	if serr != nil && interval > retryInterval {
 		interval = retryInterval
 	}
 	return reconcile.Result{RequeueAfter: interval}, nil
+}
+
+// forget drops what the reconciler remembers of a deleted GitSync.
+func (r *Reconciler) forget(key types.NamespacedName) {
+	r.appliers.forget(key)
+	r.notifiers.forget(key)
 }
 
 // patchStatus sends the status as a merge patch against what was read, and

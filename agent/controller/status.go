@@ -124,3 +124,11 @@ func keyUsage(m map[string]int) []v1alpha1.KeyUsage {
 	}
 	return out
 }
+
+// readyMessage is the Ready condition's message.
+func readyMessage(gs *v1alpha1.GitSync) string {
+	if c := meta.FindStatusCondition(gs.Status.Conditions, v1alpha1.ConditionReady); c != nil {
+		return c.Message
+	}
+	return ""
+}

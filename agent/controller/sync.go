@@ -105,7 +105,7 @@ func (r *Reconciler) sync(ctx context.Context, gs *v1alpha1.GitSync, attempted *
 	out.applied, err = applier.Apply(ctx, rendered.Objects)
 	rendered = nil // the only copy of the render; let it go before pruning
 	if err != nil {
-		err = files.nameFiles(err, gs.Spec.TargetNamespace)
+		err = files.nameFiles(err, targetNamespace(gs))
 		return nil, fail(v1alpha1.ReasonApplyFailed, fmt.Errorf("applying revision %s: %w", short(rev.SHA), err))
 	}
 	out.inventory = out.applied.Inventory

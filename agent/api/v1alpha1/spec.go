@@ -112,6 +112,32 @@ type GitSyncSpec struct {
 	// +kubebuilder:validation:MaxLength=253
 	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
 	ServiceAccountName string `json:"serviceAccountName,omitempty"`
+
+	// commitStatus reports the outcome of each sync back to the Git host as
+	// a commit status on the synced revision ("seal/<namespace>/<name>"),
+	// once per change of outcome.
+	// +optional
+	CommitStatus *CommitStatus `json:"commitStatus,omitempty"`
+}
+
+// CommitStatus says where to report sync outcomes.
+type CommitStatus struct {
+	// provider is the Git host's API: github, gitlab or gitea (also Forgejo).
+	// +required
+	// +kubebuilder:validation:Enum=github;gitlab;gitea
+	Provider string `json:"provider"`
+
+	// apiURL is the API's base URL, for self-hosted servers. Defaults to
+	// https://api.github.com for github, and https://<host>/api/v4 (gitlab)
+	// or https://<host>/api/v1 (gitea) from the repository URL's host.
+	// +optional
+	// +kubebuilder:validation:Pattern=`^https?://`
+	APIURL string `json:"apiURL,omitempty"`
+
+	// secretRef names a Secret in this GitSync's namespace whose key
+	// "token" holds an API token allowed to write commit statuses.
+	// +required
+	SecretRef LocalObjectReference `json:"secretRef"`
 }
 
 // GitRef is a branch, a tag or a commit; at most one is set, and none

@@ -50,7 +50,7 @@ func newEnv(t *testing.T, agentArgs ...string) *env {
 		t.Fatal(err)
 	}
 	e := &env{t: t, ctx: ctx, ns: ns, dir: t.TempDir()}
-	e.repo, err = git.CreateRepo(fmt.Sprintf("env-%d", repoCount.Add(1)), filepath.Join(e.dir, "work"))
+	e.repo, err = git.CreateRepo(fmt.Sprintf("team/env-%d", repoCount.Add(1)), filepath.Join(e.dir, "work"))
 	if err != nil {
 		t.Fatal(err)
 	}
