@@ -140,5 +140,6 @@ not a command but an existing file or directory (or -) is encrypted.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	addCryptCommands(root, f)
 	addAuditCommands(root, f)
+	addInstallCommands(root, f)
 	return root
 }

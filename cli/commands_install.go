@@ -1,0 +1,9 @@
+package cli
+
+import "github.com/spf13/cobra"
+
+// addInstallCommands adds bootstrap (install seal-agent and a first
+// GitSync) and status (how the cluster's GitSyncs are doing).
+func addInstallCommands(root *cobra.Command, f *Factory) {
+	root.AddCommand(newBootstrapCmd(f), newStatusCmd(f))
+}
