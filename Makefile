@@ -5,7 +5,7 @@ BIN     := bin
 TOOLS   := $(BIN)/tools
 PKGS    := ./...
 
-.PHONY: build test testbin fuzz bench lint generate tools clean
+.PHONY: build test testbin fuzz bench lint generate tools clean demo
 
 ## build: the seal and seal-agent binaries, into bin/
 build:
@@ -43,6 +43,14 @@ fuzz:
 bench: build testbin
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./test/bench/
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m ./crypto/ ./agent/apply/ ./agent/render/ ./agent/source/
+
+## demo: a narrated run of Seal on this machine: a local kube-apiserver and
+## etcd, a git server, a Secret sealed with seal and synced by seal-agent,
+## drift corrected, a commit rolled out, a file pruned; cleans up after itself
+demo:
+	@echo "make demo: building seal and seal-agent, then running test/demo. The first run on a machine also builds kube-apiserver and etcd from source (about 7 minutes, once); after that it takes about half a minute."
+	@$(MAKE) --no-print-directory build
+	@$(GO) run ./test/demo --bin $(BIN)
 
 ## tools: staticcheck and controller-gen, pinned in test/tools/dev
 tools:
