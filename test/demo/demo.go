@@ -75,12 +75,13 @@ func (d *demo) run(ctx context.Context) int {
 	start := time.Now()
 	d.intro()
 	steps := d.steps()
-	done, failed := 0, error(nil)
+	done, failed, interrupted := 0, error(nil), false
 	for i, s := range steps {
 		d.say.step(i+1, s.title)
 		if err := s.run(ctx); err != nil {
 			failed = err
-			if ctx.Err() != nil {
+			interrupted = wasInterrupted(ctx)
+			if interrupted {
 				fmt.Fprintf(d.say.out, "\nInterrupted during step %d (%s): stopping everything the demo started (Ctrl-C again quits at once).\n", i+1, s.title)
 			} else {
 				d.say.failed(i+1, s.title, err)
@@ -94,7 +95,7 @@ func (d *demo) run(ctx context.Context) int {
 	cleanErr := d.cleanUp()
 
 	switch {
-	case failed != nil && ctx.Err() != nil:
+	case interrupted:
 		fmt.Fprintf(d.say.err, "\nSeal demo interrupted at step %d (%s); everything it started is stopped.\n", done+1, steps[done].title)
 		return 130
 	case failed != nil:
@@ -130,6 +131,18 @@ func (d *demo) showAgentLog() {
 	d.say.say("the last lines of seal-agent's log:")
 	for _, l := range tail(out, 20) {
 		d.say.line(blockIndent + clip(l, 200))
+	}
+}
+
+// wasInterrupted reports whether a step failed because of Ctrl-C. A
+// Ctrl-C in a terminal reaches the programs the step ran too, and one of
+// them may die of it a moment before the demo's own handler cancels ctx.
+func wasInterrupted(ctx context.Context) bool {
+	select {
+	case <-ctx.Done():
+		return true
+	case <-time.After(300 * time.Millisecond):
+		return false
 	}
 }
 

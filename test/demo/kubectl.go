@@ -3,7 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
-	"strconv"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -26,7 +26,7 @@ func (d *demo) kubectl(ctx context.Context, args ...string) (string, error) {
 		return "", fmt.Errorf("kubectl: %w", err)
 	}
 	if res.ExitCode != 0 {
-		return "", fmt.Errorf("kubectl %s exited with %d: %s", args[2], res.ExitCode, strings.TrimSpace(res.Stderr))
+		return "", fmt.Errorf("%s %s: %s: %s", filepath.Base(path), strings.Join(args, " "), exitText(res.ExitCode), strings.TrimSpace(res.Stderr))
 	}
 	return strings.TrimSpace(res.Stdout), nil
 }
@@ -35,7 +35,7 @@ func (d *demo) kubectl(ctx context.Context, args ...string) (string, error) {
 // developer) would, so a new commit is picked up at once instead of at the
 // next interval.
 func (d *demo) requestSync(ctx context.Context) error {
-	value := strconv.FormatInt(time.Now().UnixNano(), 10)
+	value := time.Now().UTC().Format("2006-01-02T15:04:05.000Z")
 	out, err := d.kubectl(ctx, "--namespace", agentNamespace, "annotate", "gitsync", syncName,
 		v1alpha1.AnnotationSyncRequested+"="+value, "--overwrite")
 	if err != nil {
@@ -43,4 +43,12 @@ func (d *demo) requestSync(ctx context.Context) error {
 	}
 	d.say.output(out)
 	return nil
+}
+
+// exitText says how a program ended, from harness.Result.ExitCode.
+func exitText(code int) string {
+	if code < 0 {
+		return "killed by a signal"
+	}
+	return fmt.Sprintf("exit status %d", code)
 }

@@ -29,7 +29,7 @@ func (d *demo) runSeal(ctx context.Context, args ...string) (harness.Result, err
 		return res, fmt.Errorf("seal %s: %w", args[0], err)
 	}
 	if res.ExitCode != 0 {
-		return res, fmt.Errorf("seal %s exited with %d: %s", strings.Join(args[:min(2, len(args))], " "), res.ExitCode, strings.TrimSpace(res.Stderr))
+		return res, fmt.Errorf("seal %s: %s: %s", strings.Join(args[:min(2, len(args))], " "), exitText(res.ExitCode), strings.TrimSpace(res.Stderr))
 	}
 	return res, nil
 }

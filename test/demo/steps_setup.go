@@ -44,7 +44,7 @@ func (d *demo) checkBinaries(ctx context.Context) error {
 		return fmt.Errorf("%s: %w", d.bins.Seal, err)
 	}
 	if res.ExitCode != 0 {
-		return fmt.Errorf("%s status --help exited with %d (rebuild with `make build`): %s", d.bins.Seal, res.ExitCode, firstLine(res.Stderr))
+		return fmt.Errorf("%s status --help: %s (rebuild with `make build`): %s", d.bins.Seal, exitText(res.ExitCode), firstLine(res.Stderr))
 	}
 	d.say.say("seal:       %s", d.bins.Seal)
 	d.say.say("seal-agent: %s", d.bins.Agent)
