@@ -168,3 +168,15 @@ func TestBootstrapNames(t *testing.T) {
 		}
 	}
 }
+
+func TestInstallHelp(t *testing.T) {
+	for _, cmd := range []string{"bootstrap", "status"} {
+		t.Run(cmd, func(t *testing.T) {
+			r := runSeal(t, t.TempDir(), nil, "", cmd, "--help")
+			if r.Code != ExitOK || r.Stderr != "" {
+				t.Fatalf("exit %d: %s", r.Code, r.Stderr)
+			}
+			golden(t, cmd+"-help.txt", r.Stdout)
+		})
+	}
+}

@@ -42,7 +42,8 @@ READY is the GitSync's Ready condition for its current spec: True when the
 agent applied it, False when the last sync failed (MESSAGE says why), and
 Unknown before the first sync or while a changed spec waits for the agent.
 On a terminal MESSAGE is cut to fit its width; otherwise it is printed
-whole. -o json and -o yaml print the GitSync objects themselves.
+whole. -o json and -o yaml print the GitSync objects themselves: a List,
+or the object alone when NAME matches exactly one.
 
 -w keeps watching after the first listing and prints a line (or, with -o
 json or yaml, the object) each time a GitSync changes, until interrupted.
