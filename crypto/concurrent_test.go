@@ -27,7 +27,7 @@ func TestConcurrent(t *testing.T) {
 				errs <- err
 				return
 			}
-			if diff := cmp.Diff(string(plain), string(d.Plaintext)); diff != "" {
+			if diff := cmp.Diff(string(boundPlain(t, "multi.yaml")), string(d.Plaintext)); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
 			if _, err := Reencrypt("m.yaml", enc, append(d.Plaintext, "---\nkind: Secret\ndata:\n  a: Yg==\n"...), idsOf(k)); err != nil {

@@ -72,7 +72,7 @@ func TestDecryptErrors(t *testing.T) {
 		{"wrong format", "s.json", enc, idsOf(xa), ErrMalformed, "invalid JSON at line 1"},
 		{"bad metadata", "s.yaml", []byte(strings.Replace(string(enc), "lastmodified: \"", "lastmodified: \"x", 1)), idsOf(xa), ErrMalformed, "metadata is invalid"},
 		{"no keys in metadata", "s.yaml", []byte("kind: Secret\nsops:\n  mac: x\n  version: 3.13.3\n  lastmodified: \"2024-01-01T00:00:00Z\"\n"), idsOf(xa), ErrMalformed, "no keys"},
-		{"bytes value type", "s.yaml", []byte(strings.Replace(string(enc), "type:str]", "type:bytes]", 1)), idsOf(xa), ErrMACMismatch, "stringData.username does not decrypt"},
+		{"bytes value type", "s.yaml", []byte(strings.Replace(string(enc), "type:str]", "type:bytes]", 1)), idsOf(xa), ErrMACMismatch, "metadata.annotations.seal.dev/sealed-for does not decrypt"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

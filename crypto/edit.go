@@ -14,7 +14,17 @@ import (
 // Every value whose path and plaintext are unchanged keeps its exact previous
 // ciphertext, so the Git diff shows only what changed; the MAC is recomputed.
 // When edited equals the decrypted original, original is returned as it is.
-// The original's MAC is verified first.
+// The original's MAC and bindings are verified first.
+//
+// Every Secret document (and any other that carries one) gets its
+// BindingAnnotation recomputed from the edited text: the caller holds the
+// key, so renaming a Secret in the editor is legitimate. A binding whose
+// identity did not change keeps its ciphertext. A file written by the sops
+// CLI is bound this way on its first real edit, its encrypted_regex
+// extended to cover the annotation; when its rules cannot be (an
+// encrypted_suffix, an unencrypted_regex or comment rules that leave the
+// annotation unencrypted), any binding annotation is removed instead, since
+// Decrypt refuses a plaintext one.
 func Reencrypt(name string, original, edited []byte, ids []age.Identity) (out []byte, err error) {
 	defer recoverInto(name, &err)
 	if err := checkSize(name, edited); err != nil {
@@ -46,6 +56,11 @@ func Reencrypt(name string, original, edited []byte, ids []age.Identity) (out []
 	}
 	tree := sops.Tree{Branches: branches, Metadata: o.tree.Metadata, FilePath: name}
 	tree.Metadata.Version = bumpVersion(tree.Metadata.Version)
+	if o.format != formatDotenv { // dotenv holds no manifests
+		if err := rebind(name, &tree); err != nil {
+			return nil, err
+		}
+	}
 	c := newValueCipher()
 	c.kept, c.reuse = o.cipher.kept, true
 	if err := encryptTree(name, &tree, o.dataKey, c); err != nil {
@@ -90,4 +105,22 @@ func parseVersion(v string) ([3]int, bool) {
 		out[i] = n
 	}
 	return out, true
+}
+
+// rebind recomputes the bindings of an edited tree and, when the file's
+// rules need it, extends its encrypted_regex to encrypt them.
+func rebind(name string, tree *sops.Tree) error {
+	re, ok := bindingRegex(&tree.Metadata)
+	if !ok {
+		unbind(tree.Branches)
+		return nil
+	}
+	n, err := bind(name, tree.Branches)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		tree.Metadata.EncryptedRegex = re
+	}
+	return nil
 }

@@ -28,25 +28,38 @@ func changedLines(t *testing.T, a, b []byte) []string {
 
 func TestReencrypt(t *testing.T) {
 	xa, ha := loadKey(t, "x25519-a"), loadKey(t, "hybrid-a")
-	plain := string(readFile(t, "testdata/plain/multi.yaml"))
-	orig, err := Encrypt("multi.yaml", []byte(plain), EncryptOptions{Recipients: recipientsOf(xa, ha)})
+	plain := string(boundPlain(t, "multi.yaml")) // as Decrypt returns it
+	orig, err := Encrypt("multi.yaml", readFile(t, "testdata/plain/multi.yaml"), EncryptOptions{Recipients: recipientsOf(xa, ha)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
 		name    string
 		edit    func(string) string
-		changed []string // keys of the changed lines; nil: same line count not expected
+		changed []string  // keys of the changed lines; nil: same line count not expected
+		rebind  [2]string // the binding Reencrypt rewrites: from, to
 	}{
-		{"unchanged", func(s string) string { return s }, []string{}},
+		{"unchanged", func(s string) string { return s }, []string{}, [2]string{}},
 		{"one value", func(s string) string { return strings.Replace(s, "paypal: cGF5cGFsLXNlY3JldA==", "paypal: bmV3", 1) },
-			[]string{"paypal", "mac", "mac"}},
-		{"a plaintext field", func(s string) string { return strings.Replace(s, "name: tls", "name: tls-v2", 1) },
-			[]string{"mac", "name", "mac"}},
+			[]string{"paypal", "mac", "mac"}, [2]string{}},
+		{"a plaintext field", func(s string) string { return strings.Replace(s, "type: kubernetes.io/tls", "type: Opaque", 1) },
+			[]string{"mac", "type", "mac"}, [2]string{}},
+		// The Secret renamed: its stale binding is recomputed.
+		{"the Secret's name", func(s string) string { return strings.Replace(s, "name: api-keys", "name: payment-keys", 1) },
+			[]string{"name", "seal.dev/sealed-for", "mac", "mac"}, [2]string{"Secret/shop/api-keys", "Secret/shop/payment-keys"}},
+		{"the Secret's namespace", func(s string) string {
+			return strings.Replace(s, "namespace: shop\n  annotations:\n    seal.dev/sealed-for: Secret/shop/tls", "namespace: web\n  annotations:\n    seal.dev/sealed-for: Secret/shop/tls", 1)
+		},
+			[]string{"mac", "namespace", "seal.dev/sealed-for", "mac"}, [2]string{"Secret/shop/tls", "Secret/web/tls"}},
+		{"the binding removed", func(s string) string {
+			return strings.Replace(s, "  annotations:\n    seal.dev/sealed-for: Secret/shop/tls\n", "", 1)
+		}, nil, [2]string{"namespace: shop\ntype:", "namespace: shop\n  annotations:\n    seal.dev/sealed-for: Secret/shop/tls\ntype:"}},
+		{"the binding changed by hand", func(s string) string { return strings.Replace(s, "Secret/shop/tls", "Secret/kube-system/tls", 1) },
+			[]string{"mac", "mac"}, [2]string{"Secret/kube-system/tls", "Secret/shop/tls"}},
 		{"a value in the second document", func(s string) string {
 			return strings.Replace(s, "tls.crt: not-a-real-certificate", "tls.crt: still-not-real", 1)
-		}, []string{"mac", "tls.crt", "mac"}},
-		{"a new key", func(s string) string { return strings.Replace(s, "  paypal:", "  adyen: YWR5ZW4=\n  paypal:", 1) }, nil},
+		}, []string{"mac", "tls.crt", "mac"}, [2]string{}},
+		{"a new key", func(s string) string { return strings.Replace(s, "  paypal:", "  adyen: YWR5ZW4=\n  paypal:", 1) }, nil, [2]string{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -59,11 +72,18 @@ func TestReencrypt(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if diff := cmp.Diff(edited, string(d.Plaintext)); diff != "" {
+			want := edited
+			if tt.rebind[0] != "" {
+				want = strings.Replace(edited, tt.rebind[0], tt.rebind[1], 1)
+			}
+			if diff := cmp.Diff(want, string(d.Plaintext)); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
 			if len(tt.changed) == 0 && tt.changed != nil && !bytes.Equal(orig, out) {
 				t.Error("an unchanged edit rewrote the file")
+			}
+			if d.Unbound != nil {
+				t.Errorf("Unbound = %v", d.Unbound)
 			}
 			if len(tt.changed) > 0 {
 				if diff := cmp.Diff(tt.changed, changedLines(t, orig, out)); diff != "" {

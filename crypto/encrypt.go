@@ -9,7 +9,8 @@ import (
 )
 
 // DefaultEncryptedRegex selects the values of a Secret that are encrypted:
-// everything under data and stringData.
+// everything under data and stringData. (Files get BoundEncryptedRegex,
+// which adds the binding annotation.)
 const DefaultEncryptedRegex = "^(data|stringData)$"
 
 // sopsVersion is the sops version whose format this package writes; it goes
@@ -21,7 +22,8 @@ type EncryptOptions struct {
 	// Recipients are age recipient strings (age1… or age1pq1…); at least one.
 	Recipients []string
 	// EncryptedRegex selects the keys whose values are encrypted; default
-	// DefaultEncryptedRegex.
+	// DefaultEncryptedRegex. The file's encrypted_regex is this one
+	// extended to match BindingAnnotation too (see BoundEncryptedRegex).
 	EncryptedRegex string
 }
 
@@ -34,7 +36,9 @@ func (o EncryptOptions) regex() string {
 
 // Encrypt encrypts the values matched by EncryptedRegex in a file of
 // Kubernetes Secret manifests (one or more YAML documents; JSON by .json
-// extension). name is the file path, for errors and format detection.
+// extension), and seals each Secret's identity in its BindingAnnotation
+// (added, or replaced when the input has one), encrypted. name is the file
+// path, for errors and format detection.
 // Documents without any key (as a trailing "---" makes) are dropped.
 // It fails with ErrNotSecret when no document is a Secret, ErrMixedKinds
 // when Secrets share the file with other kinds, and ErrAlreadyEncrypted.
@@ -49,6 +53,10 @@ func Encrypt(name string, plaintext []byte, opts EncryptOptions) (out []byte, er
 	}
 	if _, err := regexp.Compile(opts.regex()); err != nil {
 		return nil, fileErr(name, ErrInvalidOptions, "EncryptedRegex does not compile: %v", err)
+	}
+	encRegex, ok := boundRegex(opts.regex())
+	if !ok {
+		return nil, fileErr(name, ErrInvalidOptions, "EncryptedRegex cannot be extended to cover the %s annotation (it holds an unterminated \\Q quote)", BindingAnnotation)
 	}
 	rs, err := parseRecipients(name, opts.Recipients)
 	if err != nil {
@@ -65,6 +73,9 @@ func Encrypt(name string, plaintext []byte, opts EncryptOptions) (out []byte, er
 	if err := checkKinds(name, branches); err != nil {
 		return nil, err
 	}
+	if _, err := bind(name, branches); err != nil {
+		return nil, err
+	}
 	dataKey, err := generateDataKey(name)
 	if err != nil {
 		return nil, err
@@ -77,7 +88,7 @@ func Encrypt(name string, plaintext []byte, opts EncryptOptions) (out []byte, er
 		Branches: branches,
 		Metadata: sops.Metadata{
 			KeyGroups:      []sops.KeyGroup{group},
-			EncryptedRegex: opts.regex(),
+			EncryptedRegex: encRegex,
 			Version:        sopsVersion,
 		},
 		FilePath: name,

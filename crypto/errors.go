@@ -12,6 +12,11 @@ var (
 	// a name or namespace, a ciphertext, or the MAC itself), or a value was
 	// moved to another key or document.
 	ErrMACMismatch = errors.New("integrity check failed (MAC mismatch)")
+	// ErrIdentityMismatch: a document's kind, namespace or name differs
+	// from the identity sealed in its BindingAnnotation (mapping keys were
+	// renamed or swapped, which the MAC does not cover), or the annotation
+	// is there but not encrypted.
+	ErrIdentityMismatch = errors.New("identity check failed (not the object it was sealed for)")
 	// ErrNoMatchingIdentity: none of the identities given opens the data key.
 	// The message lists the recipients the file is encrypted for.
 	ErrNoMatchingIdentity = errors.New("no matching identity")

@@ -115,8 +115,16 @@ func TestSOPSFixtures(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if diff := cmp.Diff(edited, string(got)); diff != "" {
-					t.Errorf("sops decrypt after Reencrypt (-want +got):\n%s", diff)
+				// The edit bound the sops-made file's Secrets.
+				d, err := Decrypt(f.file, out, idsOf(keys[:f.shamir]...))
+				if err != nil || d.Unbound != nil {
+					t.Fatalf("Decrypt after Reencrypt: %v, unbound %v", err, d)
+				}
+				if diff := cmp.Diff(string(d.Plaintext), string(got)); diff != "" {
+					t.Errorf("sops decrypt after Reencrypt (-ours +sops):\n%s", diff)
+				}
+				if diff := cmp.Diff(edited, stripBindings(string(got))); diff != "" {
+					t.Errorf("sops decrypt after Reencrypt, bindings removed (-want +got):\n%s", diff)
 				}
 				if _, err := sopsCLI(t, sops, dir, keys[1:f.shamir], "decrypt", f.file); err == nil {
 					t.Error("sops decrypted with fewer key groups than the threshold")
@@ -130,6 +138,9 @@ func TestSOPSFixtures(t *testing.T) {
 				}
 				if diff := cmp.Diff(string(want), string(d.Plaintext)); diff != "" {
 					t.Errorf("with %s (-sops +ours):\n%s", k.name, diff)
+				}
+				if formatFor(f.file) != formatDotenv && len(d.Unbound) == 0 {
+					t.Errorf("with %s: the sops-made file's Secrets are not reported unbound", k.name)
 				}
 			}
 		})

@@ -175,3 +175,31 @@ func checkGolden(t *testing.T, name string, got []byte) {
 		t.Errorf("%s differs from the golden file (run go test -update after checking):\n%s", name, cmp.Diff(string(want), string(got)))
 	}
 }
+
+// boundPlain returns testdata/bound/name: testdata/plain/name with the
+// binding annotations Encrypt adds, written by hand, which is what Decrypt
+// returns for the file Encrypt wrote.
+func boundPlain(t testing.TB, name string) []byte {
+	t.Helper()
+	return readFile(t, filepath.Join("testdata", "bound", name))
+}
+
+// stripBindings removes the binding annotation lines of YAML text (and an
+// annotations line they leave empty): the plaintext before Encrypt or
+// Reencrypt added them.
+func stripBindings(s string) string {
+	lines := strings.SplitAfter(s, "\n")
+	indent := func(l string) int { return len(l) - len(strings.TrimLeft(l, " ")) }
+	var out []string
+	for i, l := range lines {
+		if !strings.Contains(l, BindingAnnotation+":") {
+			out = append(out, l)
+			continue
+		}
+		n := len(out)
+		if n > 0 && strings.TrimSpace(out[n-1]) == "annotations:" && (i+1 == len(lines) || indent(lines[i+1]) <= indent(out[n-1])) {
+			out = out[:n-1]
+		}
+	}
+	return strings.Join(out, "")
+}

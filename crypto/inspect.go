@@ -2,6 +2,8 @@ package crypto
 
 import (
 	"time"
+
+	"github.com/getsops/sops/v3"
 )
 
 // Metadata describes an encrypted file, read without any key.
@@ -23,6 +25,11 @@ type Metadata struct {
 	// MACOnlyEncrypted is set when the MAC covers only encrypted values;
 	// Decrypt refuses such files.
 	MACOnlyEncrypted bool
+	// Unbound lists the 0-based indexes of the documents that may be
+	// Secrets (kind Secret, or a kind that is encrypted) and carry no
+	// encrypted BindingAnnotation. Read without a key, it is a hint for
+	// reports; Decrypt checks the bindings and says which Secrets have none.
+	Unbound []int
 }
 
 // Inspect reads an encrypted file's SOPS metadata; no keys needed, nothing
@@ -51,6 +58,9 @@ func Inspect(name string, data []byte) (m *Metadata, err error) {
 			m.ShamirThreshold = len(md.KeyGroups)
 		}
 	}
+	if formatFor(name) != formatDotenv {
+		m.Unbound = unboundHint(tree.Branches)
+	}
 	for _, g := range md.KeyGroups {
 		for _, k := range ageKeys(g) {
 			m.Recipients = append(m.Recipients, k.Recipient)
@@ -58,4 +68,22 @@ func Inspect(name string, data []byte) (m *Metadata, err error) {
 		m.OtherKeys = append(m.OtherKeys, otherKeys(g)...)
 	}
 	return m, nil
+}
+
+// unboundHint lists the documents of an encrypted tree that may be Secrets
+// and carry no encrypted binding.
+func unboundHint(branches sops.TreeBranches) []int {
+	var out []int
+	for i, b := range branches {
+		kind, _ := lookup(b, "kind")
+		k, _ := kind.(string)
+		if k != "Secret" && !encValueRe.MatchString(k) {
+			continue
+		}
+		v, _ := bindingValue(b)
+		if s, ok := v.(string); !ok || !encValueRe.MatchString(s) {
+			out = append(out, i)
+		}
+	}
+	return out
 }

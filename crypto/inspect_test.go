@@ -22,11 +22,12 @@ func TestInspect(t *testing.T) {
 		data []byte
 		want Metadata
 	}{
-		{"ours", "s.json", ours, Metadata{Recipients: recipientsOf(ha, xa), HasMAC: true, EncryptedRegex: DefaultEncryptedRegex, Version: "3.13.3", KeyGroups: 1}},
-		{"sops", "mixed-multi.yaml", readFile(t, "testdata/sops/mixed-multi.yaml"), Metadata{Recipients: recipientsOf(xa, ha), HasMAC: true, EncryptedRegex: DefaultEncryptedRegex, Version: "3.13.3", KeyGroups: 1}},
-		{"sops default rules", "d.yaml", readFile(t, "testdata/sops/default-rules.yaml"), Metadata{Recipients: recipientsOf(xa), HasMAC: true, Version: "3.13.3", KeyGroups: 1}},
-		{"sops shamir", "s.yaml", readFile(t, "testdata/sops/shamir-2of3.yaml"), Metadata{Recipients: recipientsOf(ha, xa, hb), HasMAC: true, EncryptedRegex: DefaultEncryptedRegex, Version: "3.13.3", KeyGroups: 3, ShamirThreshold: 2}},
-		{"sops mac only", "m.yaml", readFile(t, "testdata/sops/mac-only.yaml"), Metadata{Recipients: recipientsOf(xa), HasMAC: true, EncryptedRegex: DefaultEncryptedRegex, Version: "3.13.3", KeyGroups: 1, MACOnlyEncrypted: true}},
+		{"ours", "s.json", ours, Metadata{Recipients: recipientsOf(ha, xa), HasMAC: true, EncryptedRegex: BoundEncryptedRegex, Version: "3.13.3", KeyGroups: 1}},
+		{"sops", "mixed-multi.yaml", readFile(t, "testdata/sops/mixed-multi.yaml"), Metadata{Recipients: recipientsOf(xa, ha), HasMAC: true, EncryptedRegex: DefaultEncryptedRegex, Version: "3.13.3", KeyGroups: 1, Unbound: []int{0, 1}}},
+		// The kind is encrypted: the document may be a Secret.
+		{"sops default rules", "d.yaml", readFile(t, "testdata/sops/default-rules.yaml"), Metadata{Recipients: recipientsOf(xa), HasMAC: true, Version: "3.13.3", KeyGroups: 1, Unbound: []int{0}}},
+		{"sops shamir", "s.yaml", readFile(t, "testdata/sops/shamir-2of3.yaml"), Metadata{Recipients: recipientsOf(ha, xa, hb), HasMAC: true, EncryptedRegex: DefaultEncryptedRegex, Version: "3.13.3", KeyGroups: 3, ShamirThreshold: 2, Unbound: []int{0, 1}}},
+		{"sops mac only", "m.yaml", readFile(t, "testdata/sops/mac-only.yaml"), Metadata{Recipients: recipientsOf(xa), HasMAC: true, EncryptedRegex: DefaultEncryptedRegex, Version: "3.13.3", KeyGroups: 1, MACOnlyEncrypted: true, Unbound: []int{0}}},
 		{"sops dotenv", "app.env", readFile(t, "testdata/sops/app.env"), Metadata{Recipients: recipientsOf(xa, ha), HasMAC: true, Version: "3.13.3", KeyGroups: 1}},
 	}
 	for _, tt := range tests {

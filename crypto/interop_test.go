@@ -44,6 +44,9 @@ func TestInteropOursToSOPS(t *testing.T) {
 			t.Run(setName+"/"+in.file, func(t *testing.T) {
 				t.Parallel()
 				plain := readFile(t, filepath.Join("testdata", "plain", in.file))
+				if diff := cmp.Diff(string(plain), stripBindings(string(boundPlain(t, in.file)))); diff != "" && in.file != "secret.json" {
+					t.Fatalf("testdata/bound/%s is not testdata/plain/%s with bindings added:\n%s", in.file, in.file, diff)
+				}
 				enc, err := Encrypt(in.file, plain, EncryptOptions{Recipients: recipientsOf(keys...)})
 				if err != nil {
 					t.Fatal(err)
@@ -55,8 +58,8 @@ func TestInteropOursToSOPS(t *testing.T) {
 					if err != nil {
 						t.Fatalf("sops decrypt with %s: %v", k.name, err)
 					}
-					if diff := cmp.Diff(string(plain), string(got)); diff != "" {
-						t.Errorf("sops decrypt with %s differs from the input (-want +got):\n%s", k.name, diff)
+					if diff := cmp.Diff(string(boundPlain(t, in.file)), string(got)); diff != "" {
+						t.Errorf("sops decrypt with %s differs from the input with its bindings (-want +got):\n%s", k.name, diff)
 					}
 				}
 			})
@@ -93,6 +96,13 @@ func TestInteropSOPSToOurs(t *testing.T) {
 					if diff := cmp.Diff(string(want), string(d.Plaintext)); diff != "" {
 						t.Errorf("Decrypt with %s differs from sops decrypt (-want +got):\n%s", k.name, diff)
 					}
+					wantUnbound := []int{0} // sops seals no identity
+					if in.file == "multi.yaml" {
+						wantUnbound = []int{0, 1}
+					}
+					if diff := cmp.Diff(wantUnbound, d.Unbound); diff != "" {
+						t.Errorf("Unbound (-want +got):\n%s", diff)
+					}
 					if d, err := Decrypt(in.file, enc, idsOf(keys...)); err != nil || d.Identity != 0 {
 						t.Errorf("Decrypt with all identities: %v, %v; want identity 0", d, err)
 					}
@@ -118,6 +128,8 @@ func TestInteropRewrite(t *testing.T) {
 	plain := string(readFile(t, "testdata/plain/multi.yaml"))
 
 	edited := strings.Replace(plain, "tls.crt: not-a-real-certificate", "tls.crt: an-edited-certificate", 1)
+	// The edit binds the sops-made file's Secrets.
+	result := strings.Replace(string(boundPlain(t, "multi.yaml")), "tls.crt: not-a-real-certificate", "tls.crt: an-edited-certificate", 1)
 	reenc, err := Reencrypt("multi.yaml", enc, []byte(edited), idsOf(ha))
 	if err != nil {
 		t.Fatal(err)
@@ -137,9 +149,9 @@ func TestInteropRewrite(t *testing.T) {
 		wrong  []testKey
 		result string
 	}{
-		{"reencrypted", reenc, []testKey{xa, ha}, []testKey{xb}, edited},
-		{"rewrapped", rotated, []testKey{xb, hb}, []testKey{xa, ha}, edited},
-		{"new data key", renewed, []testKey{xa, hb}, []testKey{xb}, edited},
+		{"reencrypted", reenc, []testKey{xa, ha}, []testKey{xb}, result},
+		{"rewrapped", rotated, []testKey{xb, hb}, []testKey{xa, ha}, result},
+		{"new data key", renewed, []testKey{xa, hb}, []testKey{xb}, result},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -152,6 +164,9 @@ func TestInteropRewrite(t *testing.T) {
 				if diff := cmp.Diff(tt.result, string(got)); diff != "" {
 					t.Errorf("sops decrypt with %s (-want +got):\n%s", k.name, diff)
 				}
+			}
+			if d, err := Decrypt(tt.name+".yaml", tt.file, idsOf(tt.keys[0])); err != nil || d.Unbound != nil {
+				t.Errorf("Decrypt: %v; unbound %v", err, d)
 			}
 			if _, err := sopsCLI(t, sops, dir, tt.wrong, "decrypt", tt.name+".yaml"); err == nil {
 				t.Errorf("sops decrypted the file with %s, which is no longer a recipient", tt.wrong[0].name)
@@ -172,9 +187,12 @@ func TestInteropRewrite(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := strings.Replace(plain, "paypal: cGF5cGFsLXNlY3JldA==", "paypal: bmV3LXZhbHVl", 1)
+		want := strings.Replace(string(boundPlain(t, "multi.yaml")), "paypal: cGF5cGFsLXNlY3JldA==", "paypal: bmV3LXZhbHVl", 1)
 		if diff := cmp.Diff(want, string(d.Plaintext)); diff != "" {
 			t.Errorf("(-want +got):\n%s", diff)
+		}
+		if d.Unbound != nil {
+			t.Errorf("sops set unbound documents %v", d.Unbound)
 		}
 	})
 }

@@ -1,6 +1,7 @@
 package crypto
 
 import (
+	"slices"
 	"strconv"
 
 	"github.com/getsops/sops/v3"
@@ -20,13 +21,18 @@ type Finding struct {
 const (
 	ProblemPlaintext    = "plaintext value"
 	ProblemNotEncrypted = "value not encrypted although the file's encryption rules cover it"
+	// ProblemBindingNotEncrypted: an encrypted file's BindingAnnotation is
+	// in plaintext (or empty) where its rules do not encrypt it; Decrypt
+	// refuses the file.
+	ProblemBindingNotEncrypted = "seal.dev/sealed-for annotation not encrypted, so Decrypt refuses the file"
 )
 
 // FindPlaintext lists values in Secret documents that should be encrypted
 // but are not: every non-empty value under data or stringData of an
 // unencrypted Secret; in an encrypted file, every value its rules
-// (encrypted_regex and the like) cover that is not an ENC[…] string.
-// Files using comment-based rules (encrypted_comment_regex) are not judged.
+// (encrypted_regex and the like) cover that is not an ENC[…] string, and
+// a BindingAnnotation that is not one (whatever the rules). Files using
+// comment-based rules (encrypted_comment_regex) are not otherwise judged.
 // dotenv files hold no Secrets and yield no findings.
 func FindPlaintext(name string, data []byte) (fs []Finding, err error) {
 	defer recoverInto(name, &err)
@@ -56,9 +62,15 @@ func FindPlaintext(name string, data []byte) (fs []Finding, err error) {
 			continue
 		}
 		if encrypted {
+			var docFs []Finding
 			if !r.byComment {
-				fs = append(fs, findUnencrypted(i, root, r)...)
+				docFs = findUnencrypted(i, root, r)
 			}
+			if f, ok := plainBinding(i, root, r); ok {
+				docFs = append(docFs, f)
+				slices.SortStableFunc(docFs, func(a, b Finding) int { return a.Line - b.Line })
+			}
+			fs = append(fs, docFs...)
 			continue
 		}
 		if scalarAt(root, "kind") != "Secret" {
@@ -97,6 +109,45 @@ func findUnencrypted(doc int, root *yaml.Node, r rules) []Finding {
 		})
 	}
 	return fs
+}
+
+// plainBinding reports an encrypted document's BindingAnnotation when it is
+// not an ENC[…] string and findUnencrypted has not reported it already.
+func plainBinding(doc int, root *yaml.Node, r rules) (Finding, bool) {
+	n := root
+	for _, k := range bindingPath {
+		if n = nodeAt(n, k); n == nil {
+			return Finding{}, false
+		}
+	}
+	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!str" && encValueRe.MatchString(n.Value) {
+		return Finding{}, false
+	}
+	if !r.byComment && r.encrypted(bindingPath) && !isEmptyScalar(n) {
+		return Finding{}, false // a plaintext value its rules cover: reported
+	}
+	return Finding{Line: n.Line, Document: doc, Path: bindingDisplay, Problem: ProblemBindingNotEncrypted}, true
+}
+
+// nodeAt returns the value of key in a mapping node (aliases followed), or
+// nil.
+func nodeAt(m *yaml.Node, key string) *yaml.Node {
+	if m.Kind == yaml.AliasNode && m.Alias != nil {
+		m = m.Alias
+	}
+	if m.Kind != yaml.MappingNode {
+		return nil
+	}
+	for j := 0; j+1 < len(m.Content); j += 2 {
+		if m.Content[j].Value == key {
+			v := m.Content[j+1]
+			if v.Kind == yaml.AliasNode && v.Alias != nil {
+				v = v.Alias
+			}
+			return v
+		}
+	}
+	return nil
 }
 
 // fileRules reads the encryption rules from the first document carrying

@@ -17,7 +17,7 @@ func TestFindPlaintext(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	password := encValues(string(enc))[2]
+	password := encValues(string(enc))[3] // binding, comment, username, password
 	defaults := string(readFile(t, "testdata/sops/default-rules.yaml"))
 	tests := []struct {
 		name, file string
@@ -57,10 +57,10 @@ func TestFindPlaintext(t *testing.T) {
 		{"encrypted by sops", "m.yaml", string(readFile(t, "testdata/sops/mixed-multi.yaml")), nil},
 		{"encrypted by sops, default rules", "d.yaml", string(readFile(t, "testdata/sops/default-rules.yaml")), nil},
 		{"encrypted, a value decrypted by hand", "s.yaml", strings.Replace(string(enc), password, "correct-horse-battery-staple", 1), []Finding{
-			{Line: 15, Document: 0, Path: "stringData.password", Problem: ProblemNotEncrypted},
+			{Line: 16, Document: 0, Path: "stringData.password", Problem: ProblemNotEncrypted},
 		}},
 		{"encrypted, a key added by hand", "s.yaml", strings.Replace(string(enc), "\ndata:\n", "\ndata:\n  new: c2VjcmV0\n", 1), []Finding{
-			{Line: 18, Document: 0, Path: "data.new", Problem: ProblemNotEncrypted},
+			{Line: 19, Document: 0, Path: "data.new", Problem: ProblemNotEncrypted},
 		}},
 		{"encrypted, a plaintext document appended", "s.yaml", string(enc) + "---\n" + string(readFile(t, "testdata/plain/indent4.yaml")), []Finding{
 			{Line: strings.Count(string(enc), "\n") + 8, Document: 1, Path: "stringData.api-key", Problem: ProblemNotEncrypted},

@@ -60,7 +60,7 @@ func TestRewrap(t *testing.T) {
 				if err != nil {
 					t.Fatalf("%s: %v", k.name, err)
 				}
-				if diff := cmp.Diff(string(plain), string(d.Plaintext)); diff != "" {
+				if diff := cmp.Diff(string(boundPlain(t, "multi.yaml")), string(d.Plaintext)); diff != "" {
 					t.Errorf("%s (-want +got):\n%s", k.name, diff)
 				}
 			}

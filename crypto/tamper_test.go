@@ -58,8 +58,8 @@ func TestTamper(t *testing.T) {
 		t.Fatal(err)
 	}
 	enc := string(encBytes)
-	vals := encValues(enc) // doc 1 password, username, MAC; doc 2 password, MAC
-	pw1, user1, pw2 := vals[0], vals[1], vals[3]
+	vals := encValues(enc) // doc 1 binding, password, username, MAC; doc 2 binding, password, MAC
+	pw1, user1, mac1, pw2 := vals[1], vals[2], vals[3], vals[5]
 	secrets := []string{"dHdpbi", "twin-"}
 	tests := []struct {
 		name   string
@@ -94,9 +94,9 @@ func TestTamper(t *testing.T) {
 		}, ErrMACMismatch, "MAC does not decrypt"},
 		{"remove the MAC", func(s string) string { return regexp.MustCompile(`(?m)^  mac: .*\n`).ReplaceAllString(s, "") },
 			ErrMACMismatch, "no MAC"},
-		{"replace the MAC with a value", func(s string) string { return strings.Replace(s, vals[2], pw1, 1) },
+		{"replace the MAC with a value", func(s string) string { return strings.Replace(s, mac1, pw1, 1) },
 			ErrMACMismatch, "MAC does not decrypt"},
-		{"narrow encrypted_regex", func(s string) string { return strings.ReplaceAll(s, "^(data|stringData)$", "^stringData$") },
+		{"narrow encrypted_regex", func(s string) string { return strings.ReplaceAll(s, BoundEncryptedRegex, "^stringData$") },
 			ErrMACMismatch, "do not match the MAC"},
 		{"set mac_only_encrypted", func(s string) string {
 			return strings.Replace(s, "  version: 3.13.3\n", "  version: 3.13.3\n  mac_only_encrypted: true\n", 1)
@@ -141,11 +141,11 @@ func TestTamper(t *testing.T) {
 	}
 }
 
-// TestTamperOutsideTheMAC documents what the SOPS MAC does not cover, so
-// that callers do not rely on it: mapping keys of plaintext values and
-// comments. Renaming the namespace key drops the Secret's namespace, and
-// both Decrypt and the sops CLI accept the file (the format allows no
-// stricter check that sops would keep).
+// TestTamperOutsideTheMAC documents what the SOPS MAC does not cover:
+// mapping keys of plaintext values and comments. The sops CLI accepts every
+// one of these changes; Decrypt accepts a comment, and refuses a renamed
+// key that changes a Secret's identity, which the binding annotation seals
+// (binding_test.go has the full list).
 func TestTamperOutsideTheMAC(t *testing.T) {
 	sops := sopsPath(t)
 	xa := loadKey(t, "x25519-a")
@@ -157,24 +157,27 @@ func TestTamperOutsideTheMAC(t *testing.T) {
 		name string
 		from string
 		to   string
+		want error
 	}{
-		{"rename the namespace key", "  namespace: prod\n", "  x-namespace: prod\n"},
-		{"add a comment", "kind: Secret\n", "kind: Secret # edited\n"},
+		{"rename the namespace key", "  namespace: prod\n", "  x-namespace: prod\n", ErrIdentityMismatch},
+		{"add a comment", "kind: Secret\n", "kind: Secret # edited\n", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tampered := strings.Replace(string(enc), tt.from, tt.to, 1)
 			d, err := Decrypt("twins.yaml", []byte(tampered), idsOf(xa))
-			if err != nil {
+			switch {
+			case tt.want != nil:
+				checkErr(t, err, tt.want, "twins.yaml")
+			case err != nil:
 				t.Fatalf("Decrypt refused a change the SOPS MAC does not cover (update this test and the package doc): %v", err)
-			}
-			if !strings.Contains(string(d.Plaintext), tt.to) {
+			case !strings.Contains(string(d.Plaintext), tt.to):
 				t.Error("the change is not in the output")
 			}
 			dir := t.TempDir()
 			writeFile(t, filepath.Join(dir, "twins.yaml"), []byte(tampered))
 			if _, err := sopsCLI(t, sops, dir, []testKey{xa}, "decrypt", "twins.yaml"); err != nil {
-				t.Errorf("sops refused it: %v", err)
+				t.Errorf("sops refused it (the MAC covers it now: update this test and the package doc): %v", err)
 			}
 		})
 	}

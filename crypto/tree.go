@@ -20,10 +20,12 @@ type openFile struct {
 	dataKey  []byte
 	identity int
 	cipher   *valueCipher
+	unbound  []int // Secret documents without a binding
 }
 
-// openEncrypted loads, unwraps and decrypts an encrypted file and verifies
-// its MAC. With keep, the cipher remembers every value's ciphertext.
+// openEncrypted loads, unwraps and decrypts an encrypted file, verifies its
+// MAC and then every document's binding. With keep, the cipher remembers
+// every value's ciphertext.
 func openEncrypted(name string, data []byte, ids []age.Identity, keep bool) (*openFile, error) {
 	if err := checkSize(name, data); err != nil {
 		return nil, err
@@ -48,6 +50,7 @@ func openEncrypted(name string, data []byte, ids []age.Identity, keep bool) (*op
 	if err != nil {
 		return nil, err
 	}
+	states := sealStates(tree.Branches, r)
 	c := newValueCipher()
 	c.comments = comments
 	if keep {
@@ -66,7 +69,13 @@ func openEncrypted(name string, data []byte, ids []age.Identity, keep bool) (*op
 	if err := verifyMAC(name, tree, dataKey, computed); err != nil {
 		return nil, err
 	}
-	return &openFile{format: f, store: store, tree: tree, dataKey: dataKey, identity: identity, cipher: c}, nil
+	var unbound []int
+	if f != formatDotenv { // dotenv holds no manifests
+		if unbound, err = checkBindings(name, tree.Branches, states); err != nil {
+			return nil, err
+		}
+	}
+	return &openFile{format: f, store: store, tree: tree, dataKey: dataKey, identity: identity, cipher: c, unbound: unbound}, nil
 }
 
 // precheck walks an encrypted tree before decryption: every value the rules
