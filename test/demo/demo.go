@@ -115,7 +115,7 @@ func (d *demo) intro() {
 	d.say.line("Seal demo: a Secret goes from a developer's editor, encrypted, through Git into a cluster,")
 	d.say.line("with the seal and seal-agent just built, a real kube-apiserver and etcd, and a git server, all on this machine.")
 	d.say.line("The control plane comes from the test cache: the first run on a machine builds kube-apiserver and etcd")
-	d.say.line("from source (about 7 minutes, once); after that the whole demo takes about half a minute.")
+	d.say.line("from source (about 7 minutes, once); after that the whole demo takes under half a minute.")
 }
 
 // showAgentLog prints the end of seal-agent's log after a failure.

@@ -52,3 +52,9 @@ func exitText(code int) string {
 	}
 	return fmt.Sprintf("exit status %d", code)
 }
+
+// objectErr is an error about a Kubernetes object: its message starts with
+// the object's kind and name, as Kubernetes' own messages do.
+func objectErr(kind, name, format string, args ...any) error {
+	return fmt.Errorf("%s %s: "+format, append([]any{kind, name}, args...)...)
+}

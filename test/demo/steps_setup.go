@@ -158,7 +158,7 @@ func (d *demo) startAgent(ctx context.Context) error {
 	}
 	d.agent = p
 	d.onCleanup(d.stopAgent)
-	d.say.say("in a real cluster it runs as a Deployment in %s; here its log goes to agent.log in the scratch directory", agentNamespace)
+	d.say.say("in a real cluster it runs as a Deployment in %s; here its log is saved to agent.log in the scratch directory (--keep keeps it)", agentNamespace)
 
 	key := client.ObjectKey{Namespace: agentNamespace, Name: keyring.PublicKeyConfigMap}
 	err = d.poll(ctx, time.Minute, "seal-agent to publish its public key", func() (bool, error) {
@@ -174,7 +174,7 @@ func (d *demo) startAgent(ctx context.Context) error {
 	}
 	var secret corev1.Secret
 	if err := d.kube.Client.Get(ctx, client.ObjectKey{Namespace: agentNamespace, Name: keyring.DefaultSecretName}, &secret); err != nil {
-		return fmt.Errorf("Secret %s/%s: %w", agentNamespace, keyring.DefaultSecretName, err)
+		return objectErr("Secret", agentNamespace+"/"+keyring.DefaultSecretName, "%w", err)
 	}
 	d.say.say("it generated its age identity into Secret %s/%s: the private key never leaves the cluster",
 		agentNamespace, keyring.DefaultSecretName)

@@ -27,7 +27,7 @@ func (d *demo) createGitSync(ctx context.Context) error {
 		StringData: map[string]string{"username": d.git.Username, "password": d.git.Password},
 	}
 	if err := d.kube.Client.Create(ctx, creds); err != nil {
-		return fmt.Errorf("Secret %s/%s: %w", creds.Namespace, creds.Name, err)
+		return objectErr("Secret", creds.Namespace+"/"+creds.Name, "%w", err)
 	}
 	d.say.say("Secret %s/%s holds the git server's username and password", creds.Namespace, creds.Name)
 	manifest := gitSyncYAML(d.git.HTTPURL(d.repo.Name))
@@ -65,7 +65,7 @@ func (d *demo) createGitSync(ctx context.Context) error {
 func (d *demo) checkSecret(ctx context.Context) error {
 	var s corev1.Secret
 	if err := d.kube.Client.Get(ctx, client.ObjectKey{Namespace: appNamespace, Name: "db"}, &s); err != nil {
-		return fmt.Errorf("Secret %s/db: %w", appNamespace, err)
+		return objectErr("Secret", appNamespace+"/db", "%w", err)
 	}
 	want := map[string]string{"username": dbUser, "password": d.password}
 	names := make([]string, 0, len(s.Data))
@@ -74,15 +74,15 @@ func (d *demo) checkSecret(ctx context.Context) error {
 	}
 	slices.Sort(names)
 	if len(names) != len(want) {
-		return fmt.Errorf("Secret %s/db has keys %v, want password and username", appNamespace, names)
+		return objectErr("Secret", appNamespace+"/db", "has keys %v, want password and username", names)
 	}
 	for _, name := range names {
 		w, ok := want[name]
 		if !ok {
-			return fmt.Errorf("Secret %s/db has a key %q that was not sealed", appNamespace, name)
+			return objectErr("Secret", appNamespace+"/db", "has a key %q that was not sealed", name)
 		}
 		if string(s.Data[name]) != w {
-			return fmt.Errorf("Secret %s/db key %s differs from the value sealed in Git", appNamespace, name)
+			return objectErr("Secret", appNamespace+"/db", "key %s differs from the value sealed in Git", name)
 		}
 		d.say.say("db/%s matches the value sealed in Git (%s)", name, w)
 	}
@@ -173,10 +173,14 @@ func (d *demo) rollOut(ctx context.Context) error {
 	d.say.say("synced revision %s: %s", sha[:8], summary(gs.Status.LastSync))
 	var dep appsv1.Deployment
 	if err := d.kube.Client.Get(ctx, client.ObjectKey{Namespace: appNamespace, Name: "web"}, &dep); err != nil {
-		return fmt.Errorf("Deployment %s/web: %w", appNamespace, err)
+		return objectErr("Deployment", appNamespace+"/web", "%w", err)
 	}
-	if dep.Spec.Replicas == nil || *dep.Spec.Replicas != 3 {
-		return fmt.Errorf("Deployment %s/web: spec.replicas is %v after the sync, want 3", appNamespace, dep.Spec.Replicas)
+	replicas := int32(1) // the API's default
+	if dep.Spec.Replicas != nil {
+		replicas = *dep.Spec.Replicas
+	}
+	if replicas != 3 {
+		return objectErr("Deployment", appNamespace+"/web", "spec.replicas is %d after the sync, want 3", replicas)
 	}
 	greeting, err := d.configMapGreeting(ctx)
 	if err != nil {
@@ -212,10 +216,10 @@ func (d *demo) prune(ctx context.Context) error {
 	var svc corev1.Service
 	err = d.kube.Client.Get(ctx, client.ObjectKey{Namespace: appNamespace, Name: "web"}, &svc)
 	if err == nil {
-		return fmt.Errorf("Service %s/web is still in the cluster after the sync", appNamespace)
+		return objectErr("Service", appNamespace+"/web", "still in the cluster after the sync")
 	}
 	if !apierrors.IsNotFound(err) {
-		return fmt.Errorf("Service %s/web: %w", appNamespace, err)
+		return objectErr("Service", appNamespace+"/web", "%w", err)
 	}
 	d.say.say("Service %s/web: not found, pruned; the Deployment, ConfigMap and Secret stay (%d objects in the inventory)",
 		appNamespace, len(gs.Status.Inventory))
