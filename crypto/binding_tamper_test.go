@@ -109,7 +109,9 @@ func TestBindingTamperSOPSFile(t *testing.T) {
 		{"add a plaintext binding", func(s string) string {
 			return strings.Replace(s, owner, owner+"        seal.dev/sealed-for: Secret/orders/orders-db\n", 1)
 		}, ErrMACMismatch, "do not match the MAC", false},
-		{"add an empty binding", func(s string) string { return strings.Replace(s, owner, owner+"        seal.dev/sealed-for: \"\"\n", 1) },
+		{"add an empty binding", func(s string) string {
+			return strings.Replace(s, owner, owner+"        seal.dev/sealed-for: \"\"\n", 1)
+		},
 			ErrIdentityMismatch, "document 1 has a seal.dev/sealed-for annotation that is not encrypted, so anyone could have written it", true},
 		{"add a null binding", func(s string) string { return strings.Replace(s, owner, owner+"        seal.dev/sealed-for:\n", 1) },
 			ErrIdentityMismatch, "document 1 has a seal.dev/sealed-for annotation that is not encrypted", true},
