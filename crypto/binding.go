@@ -81,9 +81,11 @@ func bindingValue(b sops.TreeBranch) (any, bool) {
 }
 
 // identityOf returns a document's identity, "<kind>/<namespace>/<name>".
-// Each part escapes "%" and "/" (so no two identities read alike); a part
-// that is not a string is shown by its type and value, so that it never
-// equals a string. An absent part and a null one are both "".
+// Each part escapes "%" and "/" (so no two identities read alike). A part
+// that is not a string becomes "%!map", "%!list" or "%!scalar", which no
+// string escapes to: only the category, since the sops YAML store does not
+// keep a number's type (1.0 comes back as 1), and Kubernetes refuses such
+// an object anyway. An absent part and a null one are both "".
 func identityOf(b sops.TreeBranch) string {
 	kind, _ := lookup(b, "kind")
 	var ns, name any
@@ -111,11 +113,7 @@ func idPart(v any) string {
 	case []any:
 		return "%!list"
 	}
-	b, err := sops.ToBytes(v)
-	if err != nil {
-		return fmt.Sprintf("%%!%T", v)
-	}
-	return fmt.Sprintf("%%!%T:%s", v, idEscaper.Replace(string(b)))
+	return "%!scalar"
 }
 
 // needsBinding reports whether a plaintext document gets a binding: every

@@ -13,10 +13,11 @@ var fuzzExts = []string{".yaml", ".json", ".env"}
 func fuzzName(ext uint8) string { return "fuzz" + fuzzExts[int(ext)%len(fuzzExts)] }
 
 // addFuzzSeeds seeds a fuzz target with every file in testdata (plain
-// inputs, sops-made and golden files) and files Encrypt wrote.
+// inputs with and without bindings, sops-made and golden files) and files
+// Encrypt wrote.
 func addFuzzSeeds(f *testing.F) {
 	xa, ha := loadKey(f, "x25519-a"), loadKey(f, "hybrid-a")
-	for _, dir := range []string{"plain", "sops", "golden"} {
+	for _, dir := range []string{"plain", "bound", "sops", "golden"} {
 		entries, err := os.ReadDir(filepath.Join("testdata", dir))
 		if err != nil {
 			f.Fatal(err)
@@ -30,7 +31,7 @@ func addFuzzSeeds(f *testing.F) {
 				}
 			}
 			f.Add(data, ext)
-			if dir == "plain" {
+			if dir == "plain" || dir == "bound" {
 				if enc, err := Encrypt(e.Name(), data, EncryptOptions{Recipients: recipientsOf(xa, ha)}); err == nil {
 					f.Add(enc, ext)
 				}
@@ -53,7 +54,7 @@ func checkFuzzErr(t *testing.T, name string, err error) {
 		t.Fatalf("error is not a *FileError for %s: %v", name, err)
 	}
 	known := false
-	for _, s := range []error{ErrMACMismatch, ErrNoMatchingIdentity, ErrMalformed, ErrNotSecret, ErrMixedKinds,
+	for _, s := range []error{ErrMACMismatch, ErrIdentityMismatch, ErrNoMatchingIdentity, ErrMalformed, ErrNotSecret, ErrMixedKinds,
 		ErrAlreadyEncrypted, ErrNotEncrypted, ErrTooLarge, ErrInvalidRecipient, ErrInvalidOptions, ErrUnsupported} {
 		known = known || errors.Is(err, s)
 	}
@@ -110,8 +111,9 @@ func FuzzFindPlaintext(f *testing.F) {
 	})
 }
 
-// FuzzEncrypt also checks that whatever Encrypt writes decrypts again and
-// has no plaintext left where it should be encrypted.
+// FuzzEncrypt also checks that whatever Encrypt writes decrypts again with
+// every Secret bound, and has no plaintext left where it should be
+// encrypted.
 func FuzzEncrypt(f *testing.F) {
 	addFuzzSeeds(f)
 	xa := loadKey(f, "x25519-a")
@@ -123,8 +125,12 @@ func FuzzEncrypt(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if _, err := Decrypt(name, out, ids); err != nil {
+		d, err := Decrypt(name, out, ids)
+		if err != nil {
 			t.Fatalf("Encrypt's output does not decrypt: %v", err)
+		}
+		if d.Unbound != nil {
+			t.Fatalf("Encrypt left Secrets %v unbound", d.Unbound)
 		}
 		fs, err := FindPlaintext(name, out)
 		if err != nil || len(fs) > 0 {
