@@ -76,34 +76,34 @@ func TestCheckFindings(t *testing.T) {
 		name: "encrypted file without a MAC",
 		files: map[string]string{".sops.yaml": rules,
 			"secrets/db.yaml": macLineRe.ReplaceAllString(auditEncrypt(t, "db.yaml", auditPlainSecret, k.a), "")},
-		want: []findingAt{{"secrets/db.yaml", 10, codeNoMAC, ""}},
+		want: []findingAt{{"secrets/db.yaml", 12, codeNoMAC, ""}},
 	}, {
 		name: "recipients stale after a key was added to the rule",
 		files: map[string]string{
 			".sops.yaml":      auditSopsConfig(auditRule{`^secrets/`, []*auditKey{k.a, k.b}}),
 			"secrets/db.yaml": auditEncrypt(t, "db.yaml", auditPlainSecret, k.a)},
-		want: []findingAt{{"secrets/db.yaml", 10, codeStale, ""}},
+		want: []findingAt{{"secrets/db.yaml", 12, codeStale, ""}},
 	}, {
 		name: "recipients stale after a key was dropped from the rule",
 		files: map[string]string{".sops.yaml": rules,
 			"secrets/db.yaml": auditEncrypt(t, "db.yaml", auditPlainSecret, k.a, k.c)},
-		want: []findingAt{{"secrets/db.yaml", 10, codeStale, ""}},
+		want: []findingAt{{"secrets/db.yaml", 12, codeStale, ""}},
 	}, {
 		name: "no rule covers an encrypted file or a plaintext Secret",
 		files: map[string]string{".sops.yaml": rules,
 			"other/db.yaml":    auditEncrypt(t, "db.yaml", auditPlainSecret, k.a),
 			"other/plain.yaml": strings.Replace(auditPlainSecret, "password: "+auditSecretValue, "password: \"\"", 1)},
-		want: []findingAt{{"other/db.yaml", 10, codeNoRule, ""}, {"other/plain.yaml", 2, codeNoRule, ""}},
+		want: []findingAt{{"other/db.yaml", 12, codeNoRule, ""}, {"other/plain.yaml", 2, codeNoRule, ""}},
 	}, {
 		name:  "no .sops.yaml at all",
 		files: map[string]string{"secrets/db.yaml": auditEncrypt(t, "db.yaml", auditPlainSecret, k.a)},
-		want:  []findingAt{{"secrets/db.yaml", 10, codeNoRule, ""}},
+		want:  []findingAt{{"secrets/db.yaml", 12, codeNoRule, ""}},
 	}, {
 		name: "a value added in plaintext to an encrypted file",
 		files: map[string]string{".sops.yaml": rules,
 			"secrets/db.yaml": strings.Replace(auditEncrypt(t, "db.yaml", auditPlainSecret, k.a),
 				"stringData:\n", "stringData:\n  added: "+auditSecretValue+"\n", 1)},
-		want: []findingAt{{"secrets/db.yaml", 8, codeUnencrypted, "stringData.added"}},
+		want: []findingAt{{"secrets/db.yaml", 10, codeUnencrypted, "stringData.added"}},
 	}, {
 		name: "a .sops.yaml rule sops cannot use is reported once, on the .sops.yaml",
 		files: map[string]string{
@@ -119,7 +119,7 @@ func TestCheckFindings(t *testing.T) {
 		files: map[string]string{
 			".sops.yaml":      "creation_rules:\n  - path_regex: ^secrets/\n    pgp: FBC7B9E2A4F9289AC0C1D4843D16CEE4A27381B4\n",
 			"secrets/db.yaml": auditEncrypt(t, "db.yaml", auditPlainSecret, k.a)},
-		want: []findingAt{{"secrets/db.yaml", 10, codeUnmanagedRule, ""}},
+		want: []findingAt{{"secrets/db.yaml", 12, codeUnmanagedRule, ""}},
 	}, {
 		name: "an unparseable file that looks like a Secret; a Helm template is left alone",
 		files: map[string]string{".sops.yaml": rules,

@@ -44,7 +44,7 @@ func TestDecrypt(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := runSeal(t, dir, tt.env, tt.stdin, tt.args...)
-			if diff := cryptDiff(cliRun{Stdout: cryptTwoSecrets}, r); diff != "" {
+			if diff := cryptDiff(cliRun{Stdout: cryptTwoSecretsSealed}, r); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
 		})

@@ -24,7 +24,7 @@ func TestEditErrors(t *testing.T) {
 		{name: "invalid YAML", editor: `sed -i 's/^kind: Secret$/kind: [Secret/' "$F"`, code: ExitFailure, ran: true,
 			want: []string{"secret.yaml: malformed file", "line", "the file was left unchanged", "run `seal edit secret.yaml` again"}},
 		{name: "Secret turned into a ConfigMap", editor: `sed -i '0,/^kind: Secret$/s//kind: ConfigMap/' "$F"`, code: ExitFailure, ran: true,
-			want: []string{"secret.yaml: Secrets mixed with other kinds"}},
+			want: []string{"secret.yaml: mixed kinds"}},
 		{name: "emptied", editor: `: > "$F"`, code: ExitFailure, ran: true,
 			want: []string{"the edited text is empty"}},
 		{name: "sops metadata added", editor: `printf 'sops:\n    mac: x\n' >> "$F"`, code: ExitFailure, ran: true},

@@ -102,19 +102,21 @@ func TestEditChangesOnlyTheEditedValue(t *testing.T) {
 	ed.assertCleanedUp(t)
 
 	path := filepath.Join(dir, "secret.yaml")
-	want := strings.Replace(cryptTwoSecrets, cryptValue, "changed-value", 1)
+	want := strings.Replace(cryptTwoSecretsSealed, cryptValue, "changed-value", 1)
 	if diff := cryptDiff(want, cryptDecrypt(t, path, a)); diff != "" {
 		t.Errorf("decrypted (-want +got):\n%s", diff)
 	}
 	after := cryptRead(t, path)
 	before, now := editCiphertexts(enc), editCiphertexts(after)
-	if len(before) != 4 || len(now) != 4 {
-		t.Fatalf("%d and %d encrypted values, want 4", len(before), len(now))
+	// Four values and two sealed identities; the password is the second.
+	if len(before) != 6 || len(now) != 6 {
+		t.Fatalf("%d and %d encrypted values, want 6", len(before), len(now))
 	}
-	if before[0] == now[0] {
+	if before[1] == now[1] {
 		t.Error("the changed value kept its ciphertext")
 	}
-	if diff := cmp.Diff(before[1:], now[1:]); diff != "" {
+	before[1], now[1] = "", ""
+	if diff := cmp.Diff(before, now); diff != "" {
 		t.Errorf("unchanged values got new ciphertexts (-before +after):\n%s", diff)
 	}
 	if diff := cmp.Diff(ageBlockRe.FindAllString(enc, -1), ageBlockRe.FindAllString(after, -1)); diff != "" {
@@ -148,7 +150,7 @@ func TestEditEditorWithArguments(t *testing.T) {
 		t.Errorf("the editor got %s, want 3 (--wait, \"two words\", the file)", args)
 	}
 	ed.assertCleanedUp(t)
-	want := strings.Replace(cryptTwoSecrets, "user: admin", "user: root", 1)
+	want := strings.Replace(cryptTwoSecretsSealed, "user: admin", "user: root", 1)
 	if diff := cryptDiff(want, cryptDecrypt(t, filepath.Join(dir, "secret.yaml"), a)); diff != "" {
 		t.Errorf("decrypted (-want +got):\n%s", diff)
 	}

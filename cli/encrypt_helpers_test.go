@@ -48,6 +48,13 @@ stringData:
     raw: ` + cryptToken + `
 `
 
+// cryptTwoSecretsSealed is cryptTwoSecrets as it decrypts once encrypted:
+// each Secret carries the identity encrypt sealed it for.
+var cryptTwoSecretsSealed = strings.NewReplacer(
+	"        app: db # the database\n", "        app: db # the database\n    annotations:\n        seal.dev/sealed-for: Secret/app/db\n",
+	"    namespace: app\ndata:", "    namespace: app\n    annotations:\n        seal.dev/sealed-for: Secret/app/api\ndata:",
+).Replace(cryptTwoSecrets)
+
 const cryptConfigMap = `apiVersion: v1
 kind: ConfigMap
 metadata:

@@ -107,16 +107,20 @@ func TestEncrypt(t *testing.T) {
 	}
 }
 
-// cryptInputs are the plaintexts cryptDirSetup writes, by base name.
+// cryptInputs are the plaintexts cryptDirSetup writes, by base name, in the
+// form they decrypt to (with the sealed identity of each Secret).
 var cryptInputs = map[string]string{
-	"secret.yaml": cryptTwoSecrets,
-	"db.yaml":     cryptTwoSecrets,
-	"other.yaml":  cryptTwoSecrets,
+	"secret.yaml": cryptTwoSecretsSealed,
+	"db.yaml":     cryptTwoSecretsSealed,
+	"other.yaml":  cryptTwoSecretsSealed,
 	"api.json": `{
   "apiVersion": "v1",
   "kind": "Secret",
   "metadata": {
-    "name": "api"
+    "name": "api",
+    "annotations": {
+      "seal.dev/sealed-for": "Secret//api"
+    }
   },
   "stringData": {
     "token": "` + cryptToken + `"

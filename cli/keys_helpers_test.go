@@ -31,6 +31,11 @@ stringData:
   empty: ""
 `
 
+// auditSealedSecret is auditPlainSecret as it decrypts once encrypted, with
+// the identity it was sealed for.
+var auditSealedSecret = strings.Replace(auditPlainSecret, "  namespace: app\n",
+	"  namespace: app\n  annotations:\n    seal.dev/sealed-for: Secret/app/db\n", 1)
+
 const auditConfigMap = `apiVersion: v1
 kind: ConfigMap
 metadata:

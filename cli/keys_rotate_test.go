@@ -40,7 +40,7 @@ func TestKeysRotate(t *testing.T) {
 		t.Errorf("adding a key (-want +got):\n%s", diff)
 	}
 	for _, f := range files {
-		if !auditDecrypts(t, f, auditPlainSecret, a) || !auditDecrypts(t, f, auditPlainSecret, b) {
+		if !auditDecrypts(t, f, auditSealedSecret, a) || !auditDecrypts(t, f, auditSealedSecret, b) {
 			t.Errorf("%s does not open with both keys after rotation", f)
 		}
 	}
@@ -64,10 +64,10 @@ func TestKeysRotate(t *testing.T) {
 		t.Errorf("dropping a key (-want +got):\n%s", diff)
 	}
 	for _, f := range files {
-		if auditDecrypts(t, f, auditPlainSecret, a) {
+		if auditDecrypts(t, f, auditSealedSecret, a) {
 			t.Errorf("%s still opens with the dropped key", f)
 		}
-		if !auditDecrypts(t, f, auditPlainSecret, b) {
+		if !auditDecrypts(t, f, auditSealedSecret, b) {
 			t.Errorf("%s does not open with the remaining key", f)
 		}
 	}
@@ -90,7 +90,7 @@ func TestKeysRotate(t *testing.T) {
 				t.Errorf("%s: encrypted value %d is unchanged by --new-data-key", f, j)
 			}
 		}
-		if !auditDecrypts(t, f, auditPlainSecret, b) {
+		if !auditDecrypts(t, f, auditSealedSecret, b) {
 			t.Errorf("%s does not open after --new-data-key", f)
 		}
 	}
@@ -146,7 +146,7 @@ func TestKeysRotateFailure(t *testing.T) {
 		t.Errorf("the file that failed was changed")
 	}
 	for _, f := range []string{"secrets/a.yaml", "secrets/b.yaml"} {
-		if !auditDecrypts(t, filepath.Join(dir, f), auditPlainSecret, b) {
+		if !auditDecrypts(t, filepath.Join(dir, f), auditSealedSecret, b) {
 			t.Errorf("%s was not rotated", f)
 		}
 	}

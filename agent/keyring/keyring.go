@@ -101,7 +101,7 @@ func FromSecret(secret *corev1.Secret) (*keys.Ring, error) {
 		ring.Add(r)
 	}
 	if ring.Len() == 0 {
-		return nil, fmt.Errorf("Secret %s/%s holds no age identity: add one (seal keygen -o key.txt) under a data key such as %s", secret.Namespace, secret.Name, generatedKey)
+		return nil, fmt.Errorf("key Secret %s/%s holds no age identity: add one (seal keygen -o key.txt) under a data key such as %s", secret.Namespace, secret.Name, generatedKey)
 	}
 	return ring, nil
 }

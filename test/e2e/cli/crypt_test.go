@@ -45,6 +45,13 @@ stringData:
   token: ` + cryptToken + `
 `
 
+// cryptSecretsSealed is cryptSecrets as seal decrypts it once seal has
+// encrypted or edited it: each Secret carries the identity it was sealed for.
+var cryptSecretsSealed = strings.NewReplacer(
+	"  name: db\n  namespace: app\n", "  name: db\n  namespace: app\n  annotations:\n    seal.dev/sealed-for: Secret/app/db\n",
+	"  name: api\n  namespace: app\n", "  name: api\n  namespace: app\n  annotations:\n    seal.dev/sealed-for: Secret/app/api\n",
+).Replace(cryptSecrets)
+
 // cryptEnv is a working directory for the crypt tests, and how to run the
 // built seal and the real sops in it.
 type cryptEnv struct {
@@ -169,14 +176,14 @@ func TestCryptWorkflow(t *testing.T) {
 	}
 
 	keyEnv := []string{"SOPS_AGE_KEY_FILE=" + e.path("keys/me.txt")}
-	sameYAML(t, "sops decrypt", cryptSecrets, e.run(sops, keyEnv, 0, "decrypt", "apps/db.yaml").Stdout)
-	sameText(t, "seal decrypt", cryptSecrets, e.run(bin.Seal, keyEnv, 0, "decrypt", "apps/db.yaml").Stdout)
+	sameYAML(t, "sops decrypt", cryptSecretsSealed, e.run(sops, keyEnv, 0, "decrypt", "apps/db.yaml").Stdout)
+	sameText(t, "seal decrypt", cryptSecretsSealed, e.run(bin.Seal, keyEnv, 0, "decrypt", "apps/db.yaml").Stdout)
 	e.run(bin.Seal, nil, 1, "decrypt", "apps/db.yaml") // no key anywhere
 
 	editor := e.editor("sed -i 's/user: admin/user: root/' \"$F\"")
 	e.run(bin.Seal, append(keyEnv, "EDITOR="+editor), 0, "edit", "apps/db.yaml")
 	edited := e.read("apps/db.yaml")
-	want := strings.Replace(cryptSecrets, "user: admin", "user: root", 1)
+	want := strings.Replace(cryptSecretsSealed, "user: admin", "user: root", 1)
 	sameYAML(t, "sops decrypt after seal edit", want, e.run(sops, keyEnv, 0, "decrypt", "apps/db.yaml").Stdout)
 	before, after := cryptEncRe.FindAllString(enc, -1), cryptEncRe.FindAllString(edited, -1)
 	changed := 0
@@ -216,7 +223,8 @@ func TestCryptDecryptsSopsFiles(t *testing.T) {
 			sameYAML(t, "seal decrypt of a sops file", cryptSecrets, got)
 			editor := e.editor("sed -i 's/user: admin/user: root/' \"$F\"")
 			e.run(bin.Seal, []string{"EDITOR=" + editor}, 0, "edit", "-i", "keys/"+kind+".txt", kind+".yaml")
-			want := strings.Replace(cryptSecrets, "user: admin", "user: root", 1)
+			// The first edit seals each Secret's identity into the file.
+			want := strings.Replace(cryptSecretsSealed, "user: admin", "user: root", 1)
 			keyEnv := []string{"SOPS_AGE_KEY_FILE=" + e.path("keys/"+kind+".txt")}
 			sameYAML(t, "sops decrypt after seal edit", want, e.run(sops, keyEnv, 0, "decrypt", kind+".yaml").Stdout)
 		})
