@@ -35,19 +35,38 @@ type applierEntry struct {
 	uid     types.UID
 	options string // what the Applier was built for
 	applier *apply.Applier
+	client  client.Client
 }
 
+// get returns the GitSync's Applier.
 func (a *appliers) get(gs *v1alpha1.GitSync) (*apply.Applier, error) {
+	e, err := a.entry(gs)
+	return e.applier, err
+}
+
+// reader reads the Secrets a GitSync names: as its service account when
+// it has one, so a GitSync cannot make the agent read (and send to a Git
+// server) a Secret its own account may not read; else nil, meaning the
+// agent's own reader.
+func (a *appliers) reader(gs *v1alpha1.GitSync) (client.Reader, error) {
+	if a.serviceAccount(gs) == "" {
+		return nil, nil
+	}
+	e, err := a.entry(gs)
+	return e.client, err
+}
+
+func (a *appliers) entry(gs *v1alpha1.GitSync) (applierEntry, error) {
 	key := types.NamespacedName{Namespace: gs.Namespace, Name: gs.Name}
 	options := targetNamespace(gs) + "\x00" + a.serviceAccount(gs)
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if e, ok := a.m[key]; ok && e.uid == gs.UID && e.options == options {
-		return e.applier, nil
+		return e, nil
 	}
 	c, err := a.client(gs)
 	if err != nil {
-		return nil, err
+		return applierEntry{}, err
 	}
 	opts := apply.DefaultOptions()
 	opts.Concurrency = a.workers
@@ -56,13 +75,14 @@ func (a *appliers) get(gs *v1alpha1.GitSync) (*apply.Applier, error) {
 	opts.AgentNamespace = a.agentNamespace
 	applier, err := apply.New(c, opts)
 	if err != nil {
-		return nil, err
+		return applierEntry{}, err
 	}
 	if a.m == nil {
 		a.m = map[types.NamespacedName]applierEntry{}
 	}
-	a.m[key] = applierEntry{uid: gs.UID, options: options, applier: applier}
-	return applier, nil
+	e := applierEntry{uid: gs.UID, options: options, applier: applier, client: c}
+	a.m[key] = e
+	return e, nil
 }
 
 func (a *appliers) forget(key types.NamespacedName) {

@@ -60,7 +60,7 @@ func (r *Reconciler) postCommitStatus(ctx context.Context, gs *v1alpha1.GitSync,
 		return
 	}
 	err := func() error {
-		secret, err := r.secret(ctx, gs.Namespace, cs.SecretRef.Name, "spec.commitStatus.secretRef")
+		secret, err := r.secret(ctx, gs, cs.SecretRef.Name, "spec.commitStatus.secretRef")
 		if err != nil {
 			return err
 		}

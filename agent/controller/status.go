@@ -72,6 +72,18 @@ func (r *Reconciler) recordApplied(ctx context.Context, gs *v1alpha1.GitSync, ou
 	gs.Status.DecryptionKeys = keyUsage(out.keyUsage)
 
 	changed := out.applied.Changed() || pruned > 0 || out.revision != gs.Status.LastAppliedRevision
+	summary := out.applied.Summary()
+	if pruned > 0 {
+		summary += fmt.Sprintf(", %d pruned", pruned)
+	}
+	logger := log.FromContext(ctx)
+	if !changed {
+		logger = logger.V(1) // a resync that found nothing to do is routine
+	}
+	logger.Info("synced", "revision", out.revision, "objects", len(out.inventory), "summary", summary,
+		"duration", took.Round(time.Millisecond).String(), "fetch", out.stages.fetch.Round(time.Millisecond).String(),
+		"render", out.stages.render.Round(time.Millisecond).String(), "apply", out.stages.apply.Round(time.Millisecond).String(),
+		"prune", out.stages.prune.Round(time.Millisecond).String())
 	if !changed && gs.Status.LastSync != nil {
 		return // keep the last sync that did something; see the API docs
 	}
@@ -84,14 +96,6 @@ func (r *Reconciler) recordApplied(ctx context.Context, gs *v1alpha1.GitSync, ou
 		Duration:       metav1.Duration{Duration: took.Round(time.Millisecond)},
 		Time:           metav1.Now(),
 	}
-	summary := out.applied.Summary()
-	if pruned > 0 {
-		summary += fmt.Sprintf(", %d pruned", pruned)
-	}
-	log.FromContext(ctx).Info("synced", "revision", out.revision, "objects", len(out.inventory), "summary", summary,
-		"duration", took.Round(time.Millisecond).String(), "fetch", out.stages.fetch.Round(time.Millisecond).String(),
-		"render", out.stages.render.Round(time.Millisecond).String(), "apply", out.stages.apply.Round(time.Millisecond).String(),
-		"prune", out.stages.prune.Round(time.Millisecond).String())
 	if !changed {
 		return
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/seal-gitops/seal/agent/api/v1alpha1"
@@ -133,7 +134,7 @@ func (r *Reconciler) gitAuth(ctx context.Context, gs *v1alpha1.GitSync) (source.
 	if gs.Spec.SecretRef == nil {
 		return source.Auth{}, nil
 	}
-	secret, err := r.secret(ctx, gs.Namespace, gs.Spec.SecretRef.Name, "spec.secretRef")
+	secret, err := r.secret(ctx, gs, gs.Spec.SecretRef.Name, "spec.secretRef")
 	if err != nil {
 		return source.Auth{}, err
 	}
@@ -144,7 +145,7 @@ func (r *Reconciler) gitAuth(ctx context.Context, gs *v1alpha1.GitSync) (source.
 // else the agent's key ring.
 func (r *Reconciler) decryptionRing(ctx context.Context, gs *v1alpha1.GitSync) (*keys.Ring, error) {
 	if d := gs.Spec.Decryption; d != nil && d.SecretRef != nil {
-		secret, err := r.secret(ctx, gs.Namespace, d.SecretRef.Name, "spec.decryption.secretRef")
+		secret, err := r.secret(ctx, gs, d.SecretRef.Name, "spec.decryption.secretRef")
 		if err != nil {
 			return nil, err
 		}
@@ -153,10 +154,25 @@ func (r *Reconciler) decryptionRing(ctx context.Context, gs *v1alpha1.GitSync) (
 	return r.Keys.Ring(ctx)
 }
 
-func (r *Reconciler) secret(ctx context.Context, namespace, name, field string) (*corev1.Secret, error) {
+// secret reads a Secret of the GitSync's namespace named by field, as the
+// GitSync's service account when it has one.
+func (r *Reconciler) secret(ctx context.Context, gs *v1alpha1.GitSync, name, field string) (*corev1.Secret, error) {
+	reader, err := r.appliers.reader(gs)
+	if err != nil {
+		return nil, err
+	}
+	as := ""
+	if reader == nil {
+		reader = r.APIReader
+	} else {
+		as = " as ServiceAccount " + r.appliers.serviceAccount(gs)
+	}
 	var secret corev1.Secret
-	if err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, &secret); err != nil {
-		return nil, fmt.Errorf("reading Secret %s/%s named by %s: %w", namespace, name, field, err)
+	if err := reader.Get(ctx, client.ObjectKey{Namespace: gs.Namespace, Name: name}, &secret); err != nil {
+		if apierrors.IsForbidden(err) {
+			return nil, fmt.Errorf("reading Secret %s/%s named by %s%s: forbidden: grant that account get on the Secret", gs.Namespace, name, field, as)
+		}
+		return nil, fmt.Errorf("reading Secret %s/%s named by %s%s: %w", gs.Namespace, name, field, as, err)
 	}
 	return &secret, nil
 }

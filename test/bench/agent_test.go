@@ -102,12 +102,12 @@ func measureAgent(b *testing.B, ctx context.Context, bins harness.Binaries, file
 		b.Fatal(err)
 	}
 	defer c.Stop()
-	proxy, err := newCountingProxy(c.Config)
+	proxy, err := harness.NewCountingProxy(c.Config)
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer proxy.srv.Close()
-	kubeconfig, err := proxy.kubeconfig(dir)
+	defer proxy.Close()
+	kubeconfig, err := proxy.Kubeconfig(dir)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -150,7 +150,7 @@ func measureAgent(b *testing.B, ctx context.Context, bins harness.Binaries, file
 	waitFor(b, agent, 60*time.Second, func() bool { return strings.Contains(agent.Output(), "Starting workers") })
 
 	var m agentMeasure
-	proxy.reset()
+	proxy.Reset()
 	gs := &v1alpha1.GitSync{
 		ObjectMeta: metav1.ObjectMeta{Name: "bench", Namespace: agentNS},
 		Spec:       v1alpha1.GitSyncSpec{URL: git.HTTPURL("bench"), Interval: metav1.Duration{Duration: time.Hour}},
@@ -170,29 +170,29 @@ func measureAgent(b *testing.B, ctx context.Context, bins harness.Binaries, file
 	}
 	waitFor(b, agent, 5*time.Minute, func() bool { return appliedAt(ctx, c, gs, sha) })
 	m.first = time.Since(start)
-	m.firstWrites, _ = proxy.reset()
+	m.firstWrites, _ = proxy.Reset()
 
 	// One object changes in Git; a sync is requested right away.
 	sha2, err := repo.Commit("change one ConfigMap", map[string][]byte{"config/cm-0007.yaml": configMapFile(7, "v2")})
 	if err != nil {
 		b.Fatal(err)
 	}
-	proxy.reset()
+	proxy.Reset()
 	start = time.Now()
 	requestSync(b, ctx, c, gs)
 	waitFor(b, agent, 5*time.Minute, func() bool { return appliedAt(ctx, c, gs, sha2) })
 	m.change = time.Since(start)
-	m.changeWrites, _ = proxy.reset()
+	m.changeWrites, _ = proxy.Reset()
 
 	// Nothing changes: the sync must finish without writing anything.
 	before := syncCount(metricsAddr)
 	time.Sleep(time.Second) // let the change's events settle out of the count
-	proxy.reset()
+	proxy.Reset()
 	start = time.Now()
 	requestSync(b, ctx, c, gs)
 	waitFor(b, agent, 5*time.Minute, func() bool { return syncCount(metricsAddr) > before })
 	m.noop = time.Since(start)
-	m.noopWrites, _ = proxy.reset()
+	m.noopWrites, _ = proxy.Reset()
 	if m.peakRSS, err = agent.PeakRSS(); err != nil {
 		b.Fatal(err)
 	}

@@ -24,14 +24,18 @@ rules:
 `
 
 // deployer creates a ServiceAccount that may manage ConfigMaps in the
-// test's namespace and nothing else.
-func (e *env) deployer(name string) {
+// test's namespace and read the named Secrets, and nothing else.
+func (e *env) deployer(name string, secrets ...string) {
 	e.t.Helper()
+	rules := []rbacv1.PolicyRule{
+		{APIGroups: []string{""}, Resources: []string{"configmaps"}, Verbs: []string{"get", "list", "watch", "create", "update", "patch", "delete"}},
+	}
+	if len(secrets) > 0 {
+		rules = append(rules, rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"get"}, ResourceNames: secrets})
+	}
 	objs := []client.Object{
 		&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: e.ns}},
-		&rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: e.ns}, Rules: []rbacv1.PolicyRule{
-			{APIGroups: []string{""}, Resources: []string{"configmaps"}, Verbs: []string{"get", "list", "watch", "create", "update", "patch", "delete"}},
-		}},
+		&rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: e.ns}, Rules: rules},
 		&rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: e.ns},
 			RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: name},
 			Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Name: name, Namespace: e.ns}}},
@@ -45,7 +49,7 @@ func (e *env) deployer(name string) {
 
 func TestServiceAccountLimitsWhatAGitSyncCanApply(t *testing.T) {
 	e := newEnv(t)
-	e.deployer("deployer")
+	e.deployer("deployer", "tenant-git")
 	sha := e.commit("app", map[string][]byte{"config.yaml": configMap("web-config", "hello")})
 	e.createGitSync("tenant", time.Hour, func(gs *v1alpha1.GitSync) { gs.Spec.ServiceAccountName = "deployer" })
 	e.waitApplied("tenant", sha)
@@ -64,7 +68,7 @@ func TestServiceAccountLimitsWhatAGitSyncCanApply(t *testing.T) {
 
 func TestDefaultServiceAccountAppliesToGitSyncsWithoutOne(t *testing.T) {
 	e := newEnv(t, "--default-service-account", "deployer")
-	e.deployer("deployer")
+	e.deployer("deployer", "tenant-git")
 	e.commit("escalate", map[string][]byte{
 		"config.yaml":   configMap("web-config", "hello"),
 		"escalate.yaml": []byte(strings.ReplaceAll(clusterRole, "%s", e.ns)),
@@ -73,5 +77,19 @@ func TestDefaultServiceAccountAppliesToGitSyncsWithoutOne(t *testing.T) {
 	e.waitFailed("tenant", v1alpha1.ReasonApplyFailed)
 	if e.configMapExists("web-config") {
 		t.Error("part of a rejected commit was applied")
+	}
+}
+
+func TestAGitSyncCannotUseSecretsItsAccountMayNotRead(t *testing.T) {
+	e := newEnv(t)
+	e.deployer("deployer") // may not read the credentials Secret
+	e.commit("app", map[string][]byte{"config.yaml": configMap("web-config", "hello")})
+	e.createGitSync("tenant", time.Hour, func(gs *v1alpha1.GitSync) { gs.Spec.ServiceAccountName = "deployer" })
+	msg := e.waitFailed("tenant", v1alpha1.ReasonGitFetchFailed)
+	if !strings.Contains(msg, "forbidden") || !strings.Contains(msg, "tenant-git") {
+		t.Errorf("Ready message %q does not say reading tenant-git is forbidden", msg)
+	}
+	if e.configMapExists("web-config") {
+		t.Error("the repository was synced with credentials the account may not read")
 	}
 }
