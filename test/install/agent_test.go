@@ -94,13 +94,16 @@ func testAgentTenantMode(ctx context.Context, t *testing.T, dep *unstructured.Un
 }
 
 // deployer makes service account deployer in ns, which may manage
-// ConfigMaps there and nothing else.
+// ConfigMaps there and read the git-credentials Secret (the agent reads a
+// GitSync's Secrets as its service account), and nothing else.
 func deployer(ctx context.Context, t *testing.T, ns string) {
 	t.Helper()
 	objs := []client.Object{
 		&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "deployer"}},
 		&rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "deployer"}, Rules: []rbacv1.PolicyRule{{
 			APIGroups: []string{""}, Resources: []string{"configmaps"}, Verbs: []string{"*"},
+		}, {
+			APIGroups: []string{""}, Resources: []string{"secrets"}, ResourceNames: []string{"git-credentials"}, Verbs: []string{"get"},
 		}}},
 		&rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "deployer"},
 			RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: "deployer"},

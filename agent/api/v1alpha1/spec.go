@@ -106,8 +106,10 @@ type GitSyncSpec struct {
 	TargetNamespace string `json:"targetNamespace,omitempty"`
 
 	// serviceAccountName is a ServiceAccount in this GitSync's namespace
-	// that the agent impersonates to apply and prune, so the sync can do no
-	// more than that account may. Defaults to the agent's own account.
+	// that the agent impersonates to apply, to prune and to read the
+	// Secrets this GitSync names, so the sync can do and read no more than
+	// that account may. Defaults to the agent's --default-service-account,
+	// or, when that is unset, to the agent's own account.
 	// +optional
 	// +kubebuilder:validation:MaxLength=253
 	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
