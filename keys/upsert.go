@@ -15,8 +15,11 @@ import (
 )
 
 // DefaultEncryptedRegex is the encrypted_regex of the rules seal writes:
-// only the data and stringData of Secrets are encrypted.
-const DefaultEncryptedRegex = `^(data|stringData)$`
+// the data and stringData of Secrets are encrypted, and so is the
+// seal.dev/sealed-for annotation that binds each Secret to its identity
+// (crypto.BoundEncryptedRegex), so that `sops encrypt` of a file seal
+// decrypted keeps the binding encrypted too.
+const DefaultEncryptedRegex = `^(data|stringData|seal\.dev/sealed-for)$`
 
 // UpsertRule makes the creation rule with exactly pathRegex as path_regex
 // encrypt to recipients (validated, de-duplicated, order kept). It replaces
