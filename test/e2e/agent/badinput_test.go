@@ -9,6 +9,9 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/seal-gitops/seal/agent/api/v1alpha1"
 	"github.com/seal-gitops/seal/keys"
@@ -145,4 +148,43 @@ func TestBadInputObjectTheAPIServerRejects(t *testing.T) {
 	badInput(t, v1alpha1.ReasonApplyFailed, "apps/invalid.yaml", func(e *env) {
 		e.commit("invalid", map[string][]byte{"apps/invalid.yaml": configMap("Not_A_Valid_Name", "x")})
 	}, removeFile("apps/invalid.yaml"))
+}
+
+// TestBadInputSealedSecretCopiedUnderAnotherName: a pusher without the key
+// copies a sealed value into a Secret of their choosing; it is refused (the
+// MAC covers every value, and the sealed identity what the MAC does not:
+// keys, and files whose MAC covers only the encrypted values; crypto's
+// binding tests try each).
+func TestBadInputSealedSecretCopiedUnderAnotherName(t *testing.T) {
+	badInput(t, v1alpha1.ReasonDecryptionFailed, "apps/stolen.yaml", func(e *env) {
+		enc := e.seal(secretManifest("db", goodPassword), goodPassword)
+		e.commit("copy", map[string][]byte{"apps/stolen.yaml": bytes.Replace(enc, []byte("name: db"), []byte("name: stolen"), 1)})
+	}, func(e *env) {
+		e.assertNoSecret("stolen")
+		removeFile("apps/stolen.yaml")(e)
+	})
+}
+
+// TestBadInputSealedSecretMovedToAnotherNamespace: a sealed Secret given a
+// namespace it was not sealed for is refused, not applied there.
+func TestBadInputSealedSecretMovedToAnotherNamespace(t *testing.T) {
+	badInput(t, v1alpha1.ReasonDecryptionFailed, "apps/moved.yaml", func(e *env) {
+		enc := e.seal(secretManifest("moved", goodPassword), goodPassword)
+		e.commit("move", map[string][]byte{"apps/moved.yaml": bytes.Replace(enc, []byte("name: moved\n"), []byte("name: moved\n  namespace: default\n"), 1)})
+	}, func(e *env) {
+		var s corev1.Secret
+		if err := kube.Client.Get(e.ctx, client.ObjectKey{Namespace: "default", Name: "moved"}, &s); !apierrors.IsNotFound(err) {
+			e.t.Errorf("Secret default/moved: %v, want NotFound: a Secret was applied to a namespace it was not sealed for", err)
+		}
+		removeFile("apps/moved.yaml")(e)
+	})
+}
+
+// assertNoSecret fails the test when Secret name exists in the test namespace.
+func (e *env) assertNoSecret(name string) {
+	e.t.Helper()
+	var s corev1.Secret
+	if err := kube.Client.Get(e.ctx, client.ObjectKey{Namespace: e.ns, Name: name}, &s); !apierrors.IsNotFound(err) {
+		e.t.Errorf("Secret %s/%s: %v, want NotFound: a copied sealed value was applied", e.ns, name, err)
+	}
 }
