@@ -82,7 +82,9 @@ func runEdit(ctx context.Context, f *Factory, opts *editOptions) error {
 	if err != nil {
 		return err
 	}
-	if bytes.Equal(edited, d.Plaintext) {
+	// Saving unbound Secrets (from the sops CLI) unchanged seals their
+	// identities, so Reencrypt decides.
+	if bytes.Equal(edited, d.Plaintext) && len(d.Unbound) == 0 {
 		fmt.Fprintf(f.IO.Err, "%s: no changes, left as is\n", name)
 		return nil
 	}

@@ -43,7 +43,8 @@ func TestBindingReencryptSOPSFiles(t *testing.T) {
 		{"default rules: everything encrypted", readFile(t, "testdata/sops/default-rules.yaml"), "4", retype, "", true, false},
 		{"encrypted_suffix", sopsMade("--encrypted-suffix", "Data"), "2", typeBinding, "", false, false},
 		{"unencrypted_regex over metadata", sopsMade("--unencrypted-regex", "^(apiVersion|kind|metadata|type)$"), "2", typeBinding, "", false, false},
-		{"unchanged", readFile(t, "testdata/sops/x25519.yaml"), "4", func(s string) string { return s }, DefaultEncryptedRegex, false, true},
+		{"unchanged: saving binds", readFile(t, "testdata/sops/x25519.yaml"), "4", func(s string) string { return s }, BoundEncryptedRegex, true, false},
+		{"unchanged, rules that cannot bind", sopsMade("--encrypted-suffix", "Data"), "2", func(s string) string { return s }, "", false, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -13,7 +13,9 @@ import (
 // in the form Decrypt returned it) with original's data key and recipients.
 // Every value whose path and plaintext are unchanged keeps its exact previous
 // ciphertext, so the Git diff shows only what changed; the MAC is recomputed.
-// When edited equals the decrypted original, original is returned as it is.
+// When edited equals the decrypted original, original is returned as it is,
+// unless it holds unbound Secrets its rules can bind: saving a file written
+// by the sops CLI unchanged is how to seal its identities.
 // The original's MAC and bindings are verified first.
 //
 // Every Secret document (and any other that carries one) gets its
@@ -35,7 +37,7 @@ func Reencrypt(name string, original, edited []byte, ids []age.Identity) (out []
 		return nil, err
 	}
 	before, err := o.store.EmitPlainFile(o.tree.Branches)
-	if err == nil && bytes.Equal(before, edited) {
+	if err == nil && bytes.Equal(before, edited) && !canBind(o) {
 		return original, nil
 	}
 	store, branches, err := loadPlain(name, o.format, edited)
@@ -123,4 +125,14 @@ func rebind(name string, tree *sops.Tree) error {
 		tree.Metadata.EncryptedRegex = re
 	}
 	return nil
+}
+
+// canBind reports whether the opened file holds Secrets without a binding
+// that its rules can encrypt one for.
+func canBind(o *openFile) bool {
+	if len(o.unbound) == 0 || o.format == formatDotenv {
+		return false
+	}
+	_, ok := bindingRegex(&o.tree.Metadata)
+	return ok
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -80,6 +81,9 @@ func (r *Reconciler) recordApplied(ctx context.Context, gs *v1alpha1.GitSync, ou
 	if !changed {
 		logger = logger.V(1) // a resync that found nothing to do is routine
 	}
+	if len(out.unbound) > 0 {
+		logger.Info("Secrets without a sealed identity", "files", out.unbound)
+	}
 	logger.Info("synced", "revision", out.revision, "objects", len(out.inventory), "summary", summary,
 		"duration", took.Round(time.Millisecond).String(), "fetch", out.stages.fetch.Round(time.Millisecond).String(),
 		"render", out.stages.render.Round(time.Millisecond).String(), "apply", out.stages.apply.Round(time.Millisecond).String(),
@@ -98,6 +102,12 @@ func (r *Reconciler) recordApplied(ctx context.Context, gs *v1alpha1.GitSync, ou
 	}
 	if !changed {
 		return
+	}
+	// Before Succeeded, so that whoever sees that one can see this one.
+	if len(out.unbound) > 0 {
+		r.Recorder.Eventf(gs, nil, corev1.EventTypeWarning, v1alpha1.ReasonUnboundSecrets, "Sync",
+			"%s: Secrets without a sealed identity (encrypted with the sops CLI?): nothing proves their namespace and name are the ones they were encrypted for; open each with `seal edit` and save it to seal them",
+			unboundList(out.unbound))
 	}
 	r.Recorder.Eventf(gs, nil, corev1.EventTypeNormal, v1alpha1.ReasonSucceeded, "Sync", "Applied revision %s: %s", short(out.revision), summary)
 	if drift > 0 {
@@ -135,4 +145,13 @@ func readyMessage(gs *v1alpha1.GitSync) string {
 		return c.Message
 	}
 	return ""
+}
+
+// unboundList names up to five files, and how many more there are.
+func unboundList(files []string) string {
+	const most = 5
+	if len(files) <= most {
+		return strings.Join(files, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(files[:most], ", "), len(files)-most)
 }

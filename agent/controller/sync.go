@@ -37,6 +37,7 @@ type outcome struct {
 	pruned    *apply.Result
 	inventory []apply.Ref
 	keyUsage  map[string]int
+	unbound   []string // files with Secrets that carry no sealed identity
 	objects   int
 	stages    stageTimes
 }
@@ -75,9 +76,10 @@ func (r *Reconciler) sync(ctx context.Context, gs *v1alpha1.GitSync, attempted *
 	if err != nil {
 		return nil, fail(v1alpha1.ReasonDecryptionFailed, err)
 	}
+	dec := &decryptor{ring: ring}
 	rendered, err := render.Render(ctx, rev.FS, render.Options{
 		Path:                  gs.Spec.Path,
-		Decryptor:             decryptor{ring: ring},
+		Decryptor:             dec,
 		IsEncrypted:           crypto.IsEncrypted,
 		AllowPlaintextSecrets: gs.Spec.AllowPlaintextSecrets,
 		MaxFileSize:           r.MaxFileSize,
@@ -90,7 +92,7 @@ func (r *Reconciler) sync(ctx context.Context, gs *v1alpha1.GitSync, attempted *
 		return nil, fail(v1alpha1.ReasonRenderFailed, err)
 	}
 	times.render = since(&mark)
-	out := &outcome{revision: rev.SHA, keyUsage: rendered.KeyUsage, objects: len(rendered.Objects)}
+	out := &outcome{revision: rev.SHA, keyUsage: rendered.KeyUsage, unbound: dec.unboundFiles(), objects: len(rendered.Objects)}
 	previous := inventoryRefs(gs.Status.Inventory)
 	if len(rendered.Objects) == 0 && len(previous) > 0 && !gs.Spec.AllowEmpty {
 		return nil, fail(v1alpha1.ReasonEmptyRender, fmt.Errorf(

@@ -43,4 +43,8 @@ const (
 	// ReasonEmptyRender: the render held no objects and spec.allowEmpty is
 	// false, so nothing was applied or pruned.
 	ReasonEmptyRender = "EmptyRender"
+	// ReasonUnboundSecrets is the reason of the Warning event of a sync
+	// that applied Secrets without a sealed identity (files written by
+	// the sops CLI), which seal edit or seal encrypt would bind.
+	ReasonUnboundSecrets = "UnboundSecrets"
 )

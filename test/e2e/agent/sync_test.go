@@ -82,4 +82,9 @@ func TestSyncsDeploymentConfigMapAndSealedSecret(t *testing.T) {
 	if len(gs.Status.DecryptionKeys) != 1 || gs.Status.DecryptionKeys[0].Files != 1 {
 		t.Errorf("decryptionKeys = %+v, want one key that opened 1 file", gs.Status.DecryptionKeys)
 	}
+	// An UnboundSecrets warning would be recorded before Succeeded.
+	e.eventually(10*time.Second, "the Succeeded event", func() (bool, error) { return e.hasEvent(v1alpha1.ReasonSucceeded), nil })
+	if e.hasEvent(v1alpha1.ReasonUnboundSecrets) {
+		t.Error("a Secret seal encrypted was reported as without a sealed identity")
+	}
 }
