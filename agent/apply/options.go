@@ -72,25 +72,25 @@ func (o Options) withDefaults() Options {
 func (o Options) validate() error {
 	var errs []error
 	if o.Concurrency < 0 {
-		errs = append(errs, fmt.Errorf("Concurrency %d: must be positive", o.Concurrency))
+		errs = append(errs, fmt.Errorf("option Concurrency %d: must be positive", o.Concurrency))
 	}
 	if o.WaitTimeout < 0 {
-		errs = append(errs, fmt.Errorf("WaitTimeout %s: must be positive", o.WaitTimeout))
+		errs = append(errs, fmt.Errorf("option WaitTimeout %s: must be positive", o.WaitTimeout))
 	}
 	if len(o.Labels) == 0 {
-		errs = append(errs, errors.New("Labels: at least one ownership label is required"))
+		errs = append(errs, errors.New("option Labels: at least one ownership label is required"))
 	}
 	for k, v := range o.Labels {
 		if msgs := validation.IsQualifiedName(k); len(msgs) > 0 {
-			errs = append(errs, fmt.Errorf("Labels: key %q: %s", k, strings.Join(msgs, "; ")))
+			errs = append(errs, fmt.Errorf("option Labels: key %q: %s", k, strings.Join(msgs, "; ")))
 		}
 		if msgs := validation.IsValidLabelValue(v); len(msgs) > 0 {
-			errs = append(errs, fmt.Errorf("Labels: value %q of %s: %s", v, k, strings.Join(msgs, "; ")))
+			errs = append(errs, fmt.Errorf("option Labels: value %q of %s: %s", v, k, strings.Join(msgs, "; ")))
 		}
 	}
 	if o.TargetNamespace != "" {
 		if msgs := validation.IsDNS1123Label(o.TargetNamespace); len(msgs) > 0 {
-			errs = append(errs, fmt.Errorf("TargetNamespace %q: %s", o.TargetNamespace, strings.Join(msgs, "; ")))
+			errs = append(errs, fmt.Errorf("option TargetNamespace %q: %s", o.TargetNamespace, strings.Join(msgs, "; ")))
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
