@@ -2,7 +2,7 @@ package controller
 
 import (
 	"errors"
-	"sort"
+	"slices"
 	"sync"
 
 	"github.com/seal-gitops/seal/crypto"
@@ -43,13 +43,13 @@ func (d *decryptor) Decrypt(name string, data []byte) ([]byte, string, error) {
 	return out.Plaintext, d.ring.Identities()[out.Identity].Fingerprint(), nil
 }
 
-// unboundFiles returns the files with unbound Secrets, sorted.
+// unboundFiles returns the files with unbound Secrets, sorted, each once.
 func (d *decryptor) unboundFiles() []string {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	out := append([]string(nil), d.unbound...)
-	sort.Strings(out)
-	return out
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // isDecryptError reports whether err came from decrypting a file.
