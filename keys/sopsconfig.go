@@ -77,9 +77,10 @@ func (e *configError) Unwrap() error { return e.err }
 
 // Config is a parsed .sops.yaml.
 type Config struct {
-	Path  string // as given to LoadConfig; rules match relative to its directory
-	rules []compiledRule
-	none  bool // no creation_rules key (or null): sops then uses no rule
+	Path   string // as given to LoadConfig; rules match relative to its directory
+	Policy Policy // the seal section's key policy; zero when there is none
+	rules  []compiledRule
+	none   bool // no creation_rules key (or null): sops then uses no rule
 }
 
 // Rule is one creation rule, as seal sees it.
@@ -145,7 +146,11 @@ func parseConfig(path string, data []byte) (cfg *Config, err error) {
 			return nil, fmt.Errorf("%s: %w: %v", path, ErrInvalidConfig, err)
 		}
 	}
-	cfg = &Config{Path: path, none: file.CreationRules == nil}
+	policy, err := parsePolicy(path, &doc)
+	if err != nil {
+		return nil, err
+	}
+	cfg = &Config{Path: path, Policy: policy, none: file.CreationRules == nil}
 	lines := ruleLines(&doc)
 	for i := range file.CreationRules {
 		line := 0
