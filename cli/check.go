@@ -40,8 +40,21 @@ Each PATH is a file or a directory, walked for .yaml, .yml and .json files
   no-rule            a Secret or encrypted file that no creation rule covers
   unmanaged-rule     its rule uses keys seal does not manage (pgp, kms…)
   invalid-config     the .sops.yaml cannot be used
+  policy-missing-recipient
+                     an encrypted file, or a creation rule, lacks a
+                     recipient the key policy requires
+  policy-forbidden-recipient
+                     an encrypted file, or a creation rule, names a
+                     recipient the key policy forbids
   malformed          an encrypted file, or a file that looks like a Secret,
                      that cannot be read
+
+The key policy is the seal section of the .sops.yaml, which sops ignores:
+
+  seal:
+    policy:
+      require: [age1…]        # on every encrypted file (a break-glass key)
+      forbid: [sha256:…]      # on none (a recipient or its fingerprint)
 
 Each problem prints as "file:line: problem — how to fix"; values are never
 printed. Manifests of other kinds are not problems. With --staged, the files
@@ -108,6 +121,7 @@ func runCheck(ctx context.Context, f *Factory, opts *checkOptions) error {
 		fs = append(fs, checkSource(s, rs)...)
 		s.Data = nil
 	}
+	fs = append(fs, rulePolicyFindings(rs)...)
 	fs = groupConfigFindings(fs, rs)
 	slices.SortStableFunc(fs, func(a, b finding) int {
 		return cmp.Or(strings.Compare(a.File, b.File), cmp.Compare(a.Line, b.Line))

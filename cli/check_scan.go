@@ -78,6 +78,7 @@ func checkEncrypted(s *auditFile, rs *sopsRules) []finding {
 			Problem: fmt.Sprintf("value %s is not encrypted, although the file's encryption rules cover it", p.Path),
 			Fix:     "remove it, then add it again with `seal edit " + s.Name + "`"})
 	}
+	fs = append(fs, policyFindings(s, line, md.Recipients, rs)...)
 	rule, err := rs.ruleFor(s.Abs)
 	if err != nil {
 		code, problem, fix := rs.ruleProblem(s.Name, err)

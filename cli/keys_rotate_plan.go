@@ -64,6 +64,10 @@ func planRotation(files []auditFile, rs *sopsRules, newDataKey bool) []*rotateIt
 				s.Name, rs.ruleName(rule), rule.KeyGroups))
 			continue
 		}
+		if err := rs.rulePolicyError(rule); err != nil {
+			it.fail(fmt.Errorf("%s: %w", s.Name, err))
+			continue
+		}
 		it.rule, it.diff = rule, diffRecipients(md, rule.Recipients)
 		if it.diff.empty() && !newDataKey {
 			it.state = rotateUpToDate
