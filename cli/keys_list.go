@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -13,8 +14,11 @@ import (
 
 // keysListOptions are the flags and arguments of seal keys list.
 type keysListOptions struct {
-	Paths  []string
-	Output string
+	kubeTarget
+	Paths        []string
+	Output       string
+	ClusterUsage bool
+	Namespace    string
 }
 
 func newKeysListCmd(f *Factory) *cobra.Command {
@@ -25,27 +29,42 @@ func newKeysListCmd(f *Factory) *cobra.Command {
 		Long: `List the recipients of every encrypted file under PATH (files, or
 directories walked for .yaml, .yml and .json files; default: the working
 directory): for each file the recipients its data key is wrapped for, and
-for each recipient the files it opens. Files whose recipients differ from
-their .sops.yaml creation rule are flagged: ` + "`seal keys rotate`" + ` brings them in line.
+for each recipient how many files it opens and which. Files whose
+recipients differ from their .sops.yaml creation rule are flagged:
+` + "`seal keys rotate`" + ` brings them in line. Recipients that files are wrapped for
+but no creation rule names any more are flagged stale.
+
+With --cluster-usage, the GitSyncs of the cluster (kubectl's flags choose
+it; -n limits them to a namespace) say which keys opened the files of their
+last applied revision: each recipient shows whether the cluster still uses
+it, and in which GitSyncs.
 
 Long post-quantum recipients are abbreviated with their fingerprint; -o json
 prints them whole:
 {"files": [{"file", "recipients", "status", "rule": {"config", "index",
 "line", "recipients"}, "add", "remove", "otherKeys", "problem"}],
- "recipients": [{"recipient", "fingerprint", "files"}]}.
+ "recipients": [{"recipient", "fingerprint", "count", "files", "stale",
+ "cluster": {"used", "gitSyncs": [{"gitSync", "revision", "files"}]}}]}
+("cluster" only with --cluster-usage).
 status is one of up-to-date, differs, no-rule, unmanaged-rule,
 invalid-config, malformed.`,
 		Example: `  # Who can decrypt what in this repository
   seal keys list
 
   # Every file the cluster's key opens, for a script
-  seal keys list -o json | jq -r '.recipients[] | select(.recipient == "age1…") | .files[]'`,
+  seal keys list -o json | jq -r '.recipients[] | select(.recipient == "age1…") | .files[]'
+
+  # Which recipients the production cluster still uses
+  seal keys list --cluster-usage --context prod`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Paths = args
-			return runKeysList(f, opts)
+			return runKeysList(cmd.Context(), f, opts)
 		},
 	}
 	cmd.Flags().StringVarP(&opts.Output, "output", "o", "text", "output `FORMAT`: text or json")
+	cmd.Flags().BoolVar(&opts.ClusterUsage, "cluster-usage", false, "also show which recipients the cluster's GitSyncs still use")
+	cmd.Flags().StringVarP(&opts.Namespace, "namespace", "n", "", "with --cluster-usage: only GitSyncs in `NAMESPACE` (default: every namespace)")
+	opts.addKubeFlags(cmd.Flags())
 	return cmd
 }
 
@@ -76,21 +95,34 @@ type listedRule struct {
 
 // listedRecipient is one recipient and the files it opens.
 type listedRecipient struct {
-	Recipient   string   `json:"recipient"`
-	Fingerprint string   `json:"fingerprint"`
-	Files       []string `json:"files"`
+	Recipient   string            `json:"recipient"`
+	Fingerprint string            `json:"fingerprint"`
+	Count       int               `json:"count"`
+	Files       []string          `json:"files"`
+	Stale       bool              `json:"stale"` // no creation rule names it
+	Cluster     *recipientCluster `json:"cluster,omitempty"`
+}
+
+// recipientCluster is whether the cluster's GitSyncs still use a recipient.
+type recipientCluster struct {
+	Used     bool     `json:"used"`
+	GitSyncs []keyUse `json:"gitSyncs"`
 }
 
 type keysReport struct {
 	Files      []listedFile      `json:"files"`
 	Recipients []listedRecipient `json:"recipients"`
+	cluster    *clusterUsage     // with --cluster-usage
 }
 
 // runKeysList runs seal keys list. A file that cannot be read is listed
 // with its problem and gives exit status 1 once everything is printed.
-func runKeysList(f *Factory, opts *keysListOptions) error {
+func runKeysList(ctx context.Context, f *Factory, opts *keysListOptions) error {
 	if err := validAuditOutput(opts.Output); err != nil {
 		return err
+	}
+	if opts.Namespace != "" && !opts.ClusterUsage {
+		return usagef("-n/--namespace chooses GitSyncs for --cluster-usage: pass --cluster-usage too")
 	}
 	wd, err := factoryWD(f)
 	if err != nil {
@@ -114,6 +146,15 @@ func runKeysList(f *Factory, opts *keysListOptions) error {
 		report.Files = append(report.Files, lf)
 	}
 	report.Recipients = byRecipient(report.Files)
+	markStale(report.Recipients, rs)
+	if opts.ClusterUsage {
+		u, err := readClusterUsage(ctx, f, wd, opts.kubeTarget, opts.Namespace)
+		if err != nil {
+			return err
+		}
+		markClusterUse(report.Recipients, u)
+		report.cluster = u
+	}
 	if opts.Output == outputJSON {
 		err = writeJSON(f.IO.Out, report)
 	} else {
@@ -180,7 +221,35 @@ func byRecipient(files []listedFile) []listedRecipient {
 				out = append(out, listedRecipient{Recipient: r, Fingerprint: keys.Fingerprint(r)})
 			}
 			out[i].Files = append(out[i].Files, lf.File)
+			out[i].Count++
 		}
 	}
 	return out
+}
+
+// markStale flags the recipients no creation rule of the .sops.yaml names:
+// files still wrapped for them were not rotated since they were dropped.
+// Without a usable .sops.yaml nothing is flagged.
+func markStale(rs []listedRecipient, rules *sopsRules) {
+	if rules.cfg == nil {
+		return
+	}
+	named := map[string]bool{}
+	for _, r := range rules.cfg.Rules() {
+		for _, rec := range r.Recipients {
+			named[keys.Fingerprint(rec)] = true
+		}
+	}
+	for i := range rs {
+		rs[i].Stale = !named[rs[i].Fingerprint]
+	}
+}
+
+// markClusterUse records, per recipient, the GitSyncs whose last applied
+// revision it opened files of.
+func markClusterUse(rs []listedRecipient, u *clusterUsage) {
+	for i := range rs {
+		uses := u.uses(rs[i].Fingerprint)
+		rs[i].Cluster = &recipientCluster{Used: len(uses) > 0, GitSyncs: append([]keyUse{}, uses...)}
+	}
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/seal-gitops/seal/keys"
@@ -10,7 +11,9 @@ import (
 
 // printKeysTable writes the human form of seal keys list: one row per file
 // and recipient (what each file opens for, flagged against its rule), then
-// one row per recipient and file (what each key opens), then a summary.
+// one row per recipient (how many files it opens, whether a rule still
+// names it and, with --cluster-usage, whether the cluster uses it), then a
+// summary.
 // go.mod has no table library; text/tabwriter aligns the columns.
 func printKeysTable(out io.Writer, r keysReport) error {
 	w := &stickyWriter{w: out}
@@ -32,10 +35,23 @@ func printKeysTable(out io.Writer, r keysReport) error {
 	tw.Flush()
 	fmt.Fprintln(w)
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "RECIPIENT\tOPENS")
+	withCluster := r.cluster != nil
+	if withCluster {
+		fmt.Fprintln(tw, "RECIPIENT\tFILES\tIN RULES\tCLUSTER")
+	} else {
+		fmt.Fprintln(tw, "RECIPIENT\tFILES\tIN RULES")
+	}
+	stale := 0
 	for _, lr := range r.Recipients {
-		for _, file := range lr.Files {
-			fmt.Fprintf(tw, "%s\t%s\n", keys.Short(lr.Recipient), file)
+		inRules := "yes"
+		if lr.Stale {
+			inRules = "no: stale"
+			stale++
+		}
+		if withCluster {
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\n", keys.Short(lr.Recipient), lr.Count, inRules, clusterCell(lr.Cluster))
+		} else {
+			fmt.Fprintf(tw, "%s\t%d\t%s\n", keys.Short(lr.Recipient), lr.Count, inRules)
 		}
 	}
 	tw.Flush()
@@ -47,8 +63,32 @@ func printKeysTable(out io.Writer, r keysReport) error {
 	case differ > 1:
 		summary += fmt.Sprintf("; %d files differ from their rules: run `seal keys rotate`", differ)
 	}
+	switch {
+	case stale == 1:
+		summary += "; 1 stale recipient no rule names"
+	case stale > 1:
+		summary += fmt.Sprintf("; %d stale recipients no rule names", stale)
+	}
+	if withCluster {
+		summary += fmt.Sprintf("; cluster %s: %s read", r.cluster.Where, countOf(len(r.cluster.GitSyncs), "GitSync"))
+		if n := len(r.cluster.NotSynced); n > 0 {
+			summary += fmt.Sprintf(", %d never synced (%s)", n, strings.Join(r.cluster.NotSynced, ", "))
+		}
+	}
 	fmt.Fprintln(w, summary)
 	return w.err
+}
+
+// clusterCell says whether the cluster uses a recipient, and where.
+func clusterCell(c *recipientCluster) string {
+	if c == nil || !c.Used {
+		return "unused"
+	}
+	parts := make([]string, len(c.GitSyncs))
+	for i, u := range c.GitSyncs {
+		parts[i] = fmt.Sprintf("%s (%s)", u.GitSync, countOf(u.Files, "file"))
+	}
+	return "used by " + strings.Join(parts, ", ")
 }
 
 // fileRows returns the RECIPIENT and RULE cells of a file's rows.
