@@ -7,9 +7,16 @@ PKGS    := ./...
 
 .PHONY: build test testbin fuzz bench lint generate tools clean demo
 
+# The version and commit `seal version` and `seal-agent --version` print
+# (internal/version); override VERSION for a release build.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
+LDFLAGS := -X github.com/seal-gitops/seal/internal/version.version=$(VERSION) \
+	-X github.com/seal-gitops/seal/internal/version.commit=$(COMMIT)
+
 ## build: the seal and seal-agent binaries, into bin/
 build:
-	$(GO) build -trimpath -o $(BIN)/ ./cmd/seal ./cmd/seal-agent
+	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN)/ ./cmd/seal ./cmd/seal-agent
 
 ## testbin: build (first time only) kube-apiserver, etcd, kubectl and sops
 ## from source into the user cache; a cold machine takes about 7 minutes

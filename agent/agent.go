@@ -10,6 +10,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/pflag"
+
+	"github.com/seal-gitops/seal/internal/version"
 )
 
 const usage = `seal-agent syncs a Kubernetes cluster from an encrypted Git repository.
@@ -37,12 +39,13 @@ Flags:
 func Main(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return run(ctx, args, os.Getenv, os.Stderr)
+	return run(ctx, args, os.Getenv, os.Stdout, os.Stderr)
 }
 
-func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) int {
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	opts := defaultOptions(getenv)
 	fs := pflag.NewFlagSet("seal-agent", pflag.ContinueOnError)
+	showVersion := fs.Bool("version", false, "print seal-agent's version and exit")
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprint(stderr, usage)
@@ -55,6 +58,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		}
 		fmt.Fprintf(stderr, "seal-agent: error: %v\nseal-agent: hint: run seal-agent --help for the flags\n", err)
 		return 2
+	}
+	if *showVersion {
+		fmt.Fprintf(stdout, "seal-agent %s\n", version.Get())
+		return 0
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "seal-agent: error: unexpected argument %q: seal-agent takes only flags\n", fs.Arg(0))

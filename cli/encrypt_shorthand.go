@@ -16,9 +16,17 @@ import (
 // .json name). Anything else that is not a command is reported as an
 // unknown command, with suggestions, as cobra would. Commands win over
 // files of the same name: "seal ./decrypt" encrypts a file called decrypt.
+//
+// Cobra's own commands (help, completion, and __complete, which cobra adds
+// only when it executes) are never taken for files. "seal __complete ARGS"
+// completes the shorthand as "seal __complete encrypt ARGS" once the words
+// before the one being completed are a shorthand command line.
 func expandShorthand(f *Factory, root *cobra.Command, args []string) ([]string, error) {
 	if len(args) == 0 {
 		return args, nil
+	}
+	if isCompletionRequest(args[0]) {
+		return expandCompletion(f, root, args), nil
 	}
 	root.InitDefaultHelpCmd()
 	root.InitDefaultCompletionCmd()
@@ -82,7 +90,45 @@ func firstPositional(fs *pflag.FlagSet, args []string) (string, bool) {
 	return "", false
 }
 
+// isCompletionRequest reports whether name is one of the hidden commands
+// cobra's completion scripts call.
+func isCompletionRequest(name string) bool {
+	return name == cobra.ShellCompRequestCmd || name == cobra.ShellCompNoDescRequestCmd
+}
+
+// expandCompletion inserts "encrypt" into a completion request (args[0])
+// whose complete words (all but the last, which is being typed) are a
+// shorthand command line: a first word that is an encrypt flag root does
+// not have, or a first positional word that the shorthand takes for a path.
+func expandCompletion(f *Factory, root *cobra.Command, args []string) []string {
+	words := args[1:]
+	if len(words) < 2 {
+		return args // the first word: cobra offers commands and files
+	}
+	done := words[:len(words)-1]
+	root.InitDefaultHelpFlag()
+	root.InitDefaultVersionFlag()
+	enc, _, err := root.Find([]string{"encrypt"})
+	if err != nil || enc == root {
+		return args
+	}
+	first := done[0]
+	isFlag := strings.HasPrefix(first, "-") && first != "-" && first != "--"
+	if isFlag {
+		name := strings.TrimLeft(strings.SplitN(first, "=", 2)[0], "-")
+		if root.Flags().Lookup(name) != nil || (len(name) == 1 && root.Flags().ShorthandLookup(name) != nil) {
+			return args
+		}
+	} else if expanded, err := expandShorthand(f, root, done); err != nil || len(expanded) == len(done) {
+		return args
+	}
+	return append([]string{args[0], "encrypt"}, words...)
+}
+
 func isSubcommand(root *cobra.Command, name string) bool {
+	if isCompletionRequest(name) {
+		return true
+	}
 	for _, c := range root.Commands() {
 		if c.Name() == name || c.HasAlias(name) {
 			return true

@@ -2,9 +2,13 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"time"
+
+	"github.com/spf13/pflag"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -14,10 +18,27 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 )
 
-// kubeTarget says which cluster to talk to, as kubectl's flags do.
+// kubeTarget says which cluster to talk to. Commands that bind
+// addKubeFlags get kubectl's connection flags from k8s.io/cli-runtime
+// (--kubeconfig, --context, --cluster, --user, --as, --as-group, --server,
+// --request-timeout, TLS files); Kubeconfig and Context serve commands that
+// still bind only those two flags themselves.
 type kubeTarget struct {
 	Kubeconfig string // --kubeconfig; "" for $KUBECONFIG, else ~/.kube/config
 	Context    string // --context; "" for the current context
+	flags      *genericclioptions.ConfigFlags
+}
+
+// addKubeFlags binds kubectl's connection flags to t. Left out: -n, which
+// each command binds with its own meaning and default; flags that take a
+// credential as their value (--token, --username, --password), which would
+// sit in shell history and in ps (a kubeconfig or its exec plugin supplies
+// credentials); and --cache-dir, since seal keeps no discovery cache.
+func (t *kubeTarget) addKubeFlags(fs *pflag.FlagSet) {
+	cf := genericclioptions.NewConfigFlags(false)
+	cf.Namespace, cf.BearerToken, cf.Username, cf.Password, cf.CacheDir = nil, nil, nil, nil, nil
+	cf.AddFlags(fs)
+	t.flags = cf
 }
 
 // kubeRequestTimeout bounds each call to the apiserver.
@@ -27,11 +48,64 @@ const kubeRequestTimeout = 20 * time.Second
 // reading KUBECONFIG and HOME through the factory. where describes the
 // cluster for messages.
 func (t kubeTarget) restConfig(f *Factory, wd string) (cfg *rest.Config, where string, err error) {
+	cc, context, looked, err := t.clientConfig(f, wd)
+	if err != nil {
+		return nil, "", err
+	}
+	raw, err := cc.RawConfig()
+	if err == nil && len(raw.Clusters) == 0 && t.server() == "" {
+		err = clientcmd.ErrEmptyConfig
+	}
+	if err == nil {
+		cfg, err = cc.ClientConfig()
+	}
+	if clientcmd.IsEmptyConfig(err) || errors.Is(err, genericclioptions.ErrEmptyConfig) {
+		return nil, "", withHint(fmt.Errorf("no Kubernetes configuration found (looked at %s)", looked),
+			"pass --kubeconfig FILE, or set KUBECONFIG")
+	}
+	if err != nil {
+		return nil, "", withHint(fmt.Errorf("loading the Kubernetes configuration from %s: %w", looked, err),
+			"check --kubeconfig and --context (kubectl config get-contexts lists them)")
+	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = kubeRequestTimeout
+	}
+	where = cfg.Host
+	name := context
+	if name == "" {
+		name = raw.CurrentContext
+	}
+	if name != "" {
+		where = fmt.Sprintf("%s (context %s)", cfg.Host, name)
+	}
+	return cfg, where, nil
+}
+
+// clientConfig builds the client configuration loader: cli-runtime's from
+// the flags when addKubeFlags bound them, with its loading rules pointed
+// at the factory's environment rather than the process's. looked says
+// where it looks, for messages.
+func (t kubeTarget) clientConfig(f *Factory, wd string) (cc clientcmd.ClientConfig, context, looked string, err error) {
+	kubeconfig := t.Kubeconfig
+	context = t.Context
 	rules := &clientcmd.ClientConfigLoadingRules{}
-	looked := "~/.kube/config ($HOME is not set)"
+	if t.flags != nil {
+		kubeconfig, context = *t.flags.KubeConfig, *t.flags.Context
+		cc = t.flags.ToRawKubeConfigLoader()
+		// The loader is deferred: its rules may still be changed here.
+		r, ok := cc.ConfigAccess().(*clientcmd.ClientConfigLoadingRules)
+		if !ok {
+			return nil, "", "", fmt.Errorf("unexpected kubeconfig loader %T", cc.ConfigAccess())
+		}
+		*r = clientcmd.ClientConfigLoadingRules{}
+		rules = r
+	} else {
+		cc = clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: context})
+	}
+	looked = "~/.kube/config ($HOME is not set)"
 	switch {
-	case t.Kubeconfig != "":
-		rules.ExplicitPath = wdPath(wd, t.Kubeconfig)
+	case kubeconfig != "":
+		rules.ExplicitPath = wdPath(wd, kubeconfig)
 		looked = rules.ExplicitPath
 	case f.Getenv(clientcmd.RecommendedConfigPathEnvVar) != "":
 		rules.Precedence = filepath.SplitList(f.Getenv(clientcmd.RecommendedConfigPathEnvVar))
@@ -40,28 +114,15 @@ func (t kubeTarget) restConfig(f *Factory, wd string) (cfg *rest.Config, where s
 		rules.Precedence = []string{filepath.Join(f.Getenv("HOME"), clientcmd.RecommendedHomeDir, clientcmd.RecommendedFileName)}
 		looked = rules.Precedence[0]
 	}
-	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: t.Context})
-	cfg, err = cc.ClientConfig()
-	if clientcmd.IsEmptyConfig(err) {
-		return nil, "", withHint(fmt.Errorf("no Kubernetes configuration found (looked at %s)", looked),
-			"pass --kubeconfig FILE, or set KUBECONFIG")
+	return cc, context, looked, nil
+}
+
+// server is the --server flag's value, "" when not bound or not given.
+func (t kubeTarget) server() string {
+	if t.flags == nil || t.flags.APIServer == nil {
+		return ""
 	}
-	if err != nil {
-		return nil, "", withHint(fmt.Errorf("loading the Kubernetes configuration from %s: %w", looked, err),
-			"check --kubeconfig and --context (kubectl config get-contexts lists them)")
-	}
-	cfg.Timeout = kubeRequestTimeout
-	where = cfg.Host
-	if raw, err := cc.RawConfig(); err == nil {
-		name := t.Context
-		if name == "" {
-			name = raw.CurrentContext
-		}
-		if name != "" {
-			where = fmt.Sprintf("%s (context %s)", cfg.Host, name)
-		}
-	}
-	return cfg, where, nil
+	return *t.flags.APIServer
 }
 
 // getConfigMap reads a ConfigMap, turning API errors into messages that

@@ -10,6 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
+
+	"github.com/seal-gitops/seal/internal/version"
 )
 
 // IO is what a command reads from and writes to.
@@ -131,9 +133,15 @@ not a command but an existing file or directory (or -) is encrypted.`,
 
   # Change a value; only that value's ciphertext changes
   seal edit apps/db-secret.yaml`,
-		SilenceUsage:  true,
-		SilenceErrors: true,
+		Version:           version.Get().String(),
+		ValidArgsFunction: completeManifests, // "seal PATH...", besides the commands
+		SilenceUsage:      true,
+		SilenceErrors:     true,
 	}
+	root.SetVersionTemplate("seal {{.Version}}\n")
+	// Bound here so that cobra does not take -v, which is encrypt's
+	// --verbose in the "seal -v PATH" shorthand.
+	root.Flags().Bool("version", false, "print seal's version (seal version says more)")
 	root.SetIn(f.IO.In)
 	root.SetOut(f.IO.Out)
 	root.SetErr(f.IO.Err)
@@ -141,5 +149,7 @@ not a command but an existing file or directory (or -) is encrypted.`,
 	addCryptCommands(root, f)
 	addAuditCommands(root, f)
 	addInstallCommands(root, f)
+	root.AddCommand(newVersionCmd(f))
+	addCompletions(root, f)
 	return root
 }
