@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 
 	"go.uber.org/zap/zapcore"
 	corev1 "k8s.io/api/core/v1"
@@ -23,6 +24,7 @@ import (
 	"github.com/seal-gitops/seal/agent/api/v1alpha1"
 	"github.com/seal-gitops/seal/agent/controller"
 	"github.com/seal-gitops/seal/agent/keyring"
+	"github.com/seal-gitops/seal/agent/notify"
 	"github.com/seal-gitops/seal/agent/source"
 )
 
@@ -72,7 +74,17 @@ func Run(ctx context.Context, opts Options, logOut io.Writer) error {
 		Client: client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}, &corev1.ConfigMap{}}}},
 	}
 	if opts.WatchNamespace != "" {
-		mgrOpts.Cache = cache.Options{DefaultNamespaces: map[string]cache.Config{opts.WatchNamespace: {}}}
+		namespaces := map[string]cache.Config{}
+		for ns := range strings.SplitSeq(opts.WatchNamespace, ",") {
+			if ns = strings.TrimSpace(ns); ns != "" {
+				namespaces[ns] = cache.Config{}
+			}
+		}
+		mgrOpts.Cache = cache.Options{DefaultNamespaces: namespaces}
+	}
+	networks, err := notify.ParseNetworks(opts.AllowedNetworks)
+	if err != nil {
+		return fmt.Errorf("--allowed-networks: %w", err)
 	}
 	mgr, err := ctrl.NewManager(cfg, mgrOpts)
 	if err != nil {
@@ -104,6 +116,8 @@ func Run(ctx context.Context, opts Options, logOut io.Writer) error {
 		Metrics:               m,
 		AgentNamespace:        opts.AgentNamespace,
 		DefaultServiceAccount: opts.DefaultSA,
+		CommitStatusHosts:     opts.CommitStatusHosts,
+		AllowedNetworks:       networks,
 		ApplyWorkers:          opts.ApplyWorkers,
 		MaxFileSize:           opts.MaxFileSize,
 		MaxRenderSize:         opts.MaxRenderSize,

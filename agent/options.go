@@ -18,19 +18,25 @@ type Options struct {
 	AgentNamespace string
 	KeySecret      string
 	DefaultSA      string
-	MetricsAddr    string
-	ProbeAddr      string
-	LeaderElect    bool
-	Concurrency    int
-	ApplyWorkers   int
-	DataDir        string
-	MaxFileSize    int64
-	MaxRenderSize  int64
-	KubeQPS        float32
-	KubeBurst      int
-	ShutdownGrace  time.Duration
-	LogFormat      string
-	LogLevel       string
+	// CommitStatusHosts are API hosts commit statuses may go to besides
+	// each repository's own host.
+	CommitStatusHosts []string
+	// AllowedNetworks are addresses credentials may be sent to even though
+	// they are loopback, link-local or metadata addresses.
+	AllowedNetworks []string
+	MetricsAddr     string
+	ProbeAddr       string
+	LeaderElect     bool
+	Concurrency     int
+	ApplyWorkers    int
+	DataDir         string
+	MaxFileSize     int64
+	MaxRenderSize   int64
+	KubeQPS         float32
+	KubeBurst       int
+	ShutdownGrace   time.Duration
+	LogFormat       string
+	LogLevel        string
 }
 
 // defaultOptions are the flag defaults. The agent's namespace comes from
@@ -60,10 +66,12 @@ func defaultOptions(getenv func(string) string) Options {
 
 func (o *Options) bind(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Kubeconfig, "kubeconfig", o.Kubeconfig, "kubeconfig file; default: in-cluster config, then $KUBECONFIG, then ~/.kube/config")
-	fs.StringVar(&o.WatchNamespace, "namespace", o.WatchNamespace, "only reconcile GitSyncs in this namespace (default: all namespaces)")
+	fs.StringVar(&o.WatchNamespace, "namespace", o.WatchNamespace, "only reconcile GitSyncs in this namespace, or these comma-separated namespaces (default: all namespaces)")
 	fs.StringVar(&o.AgentNamespace, "agent-namespace", o.AgentNamespace, "namespace holding the agent's key Secret and public-key ConfigMap (default: $POD_NAMESPACE, else seal-system)")
 	fs.StringVar(&o.KeySecret, "key-secret", o.KeySecret, "name of the Secret holding the agent's age identities; generated on first start when missing")
 	fs.StringVar(&o.DefaultSA, "default-service-account", o.DefaultSA, "ServiceAccount (in each GitSync's namespace) to impersonate for GitSyncs that name none; set it for multi-tenant clusters so no GitSync applies with the agent's own rights")
+	fs.StringSliceVar(&o.CommitStatusHosts, "commit-status-hosts", o.CommitStatusHosts, "API hosts (comma-separated) commit statuses and their tokens may be sent to besides the GitSync's Git host (and api.github.com for github.com)")
+	fs.StringSliceVar(&o.AllowedNetworks, "allowed-networks", o.AllowedNetworks, "CIDR prefixes or addresses (comma-separated) that Git fetches and commit statuses may reach although loopback, link-local or cloud metadata addresses (refused by default; Git may always reach loopback)")
 	fs.StringVar(&o.MetricsAddr, "metrics-bind-address", o.MetricsAddr, "address of the Prometheus metrics endpoint; \"0\" turns it off")
 	fs.StringVar(&o.ProbeAddr, "health-probe-bind-address", o.ProbeAddr, "address of the /healthz and /readyz endpoints; \"0\" turns them off")
 	fs.BoolVar(&o.LeaderElect, "leader-elect", o.LeaderElect, "run several replicas with one active (a Lease in the agent namespace)")

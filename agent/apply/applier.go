@@ -87,6 +87,9 @@ func (a *Applier) Apply(ctx context.Context, objects []*unstructured.Unstructure
 	if err != nil {
 		return res, err
 	}
+	if err := a.claim(ctx, items); err != nil {
+		return res, err
+	}
 	defer a.finish(items, res)
 	if err := a.write(ctx, first); err != nil {
 		return res, err

@@ -3,6 +3,8 @@ package apply
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -26,8 +28,21 @@ const (
 // Options configure an Applier. Zero fields take the defaults of
 // DefaultOptions; Labels is required.
 type Options struct {
-	// FieldManager owns the applied fields; ownership is always forced.
+	// FieldManager owns the applied fields; ownership of fields is forced
+	// (so drift is corrected), but objects of another owner are refused
+	// first (see Labels). One per owner, e.g. seal/<namespace>/<name>.
 	FieldManager string
+	// LegacyFieldManagers are managers that applied this owner's objects
+	// before (DefaultFieldManager, shared by every GitSync once); their
+	// fields on objects carrying Labels move to FieldManager at the first
+	// apply that writes the object.
+	LegacyFieldManagers []string
+	// Owner names this owner in HandOverAnnotation values, e.g.
+	// "<namespace>/<name>" for a GitSync. Empty: no hand-over accepted.
+	Owner string
+	// DescribeOwner names another owner from its values of Labels' keys,
+	// for errors; default: the labels as k=v.
+	DescribeOwner func(labels map[string]string) string
 	// Concurrency is the number of objects applied (or dry-run, listed,
 	// deleted) at once.
 	Concurrency int
@@ -37,7 +52,8 @@ type Options struct {
 	// key the object has. They select the live objects
 	// for change detection and must all be present on an object for Prune
 	// to delete it, so they must identify the owner (e.g. the GitSync's
-	// name and namespace).
+	// name and namespace). A live object with the same keys and other
+	// values belongs to another owner and is not applied.
 	Labels map[string]string
 	// AgentNamespace, if set, is a Namespace that Prune never deletes.
 	AgentNamespace string
@@ -66,6 +82,9 @@ func (o Options) withDefaults() Options {
 	if o.WaitTimeout == 0 {
 		o.WaitTimeout = d.WaitTimeout
 	}
+	if o.DescribeOwner == nil {
+		o.DescribeOwner = describeLabels
+	}
 	return o
 }
 
@@ -76,6 +95,9 @@ func (o Options) validate() error {
 	}
 	if o.WaitTimeout < 0 {
 		errs = append(errs, fmt.Errorf("option WaitTimeout %s: must be positive", o.WaitTimeout))
+	}
+	if len(o.FieldManager) > 128 {
+		errs = append(errs, fmt.Errorf("option FieldManager %q: longer than 128 characters", o.FieldManager))
 	}
 	if len(o.Labels) == 0 {
 		errs = append(errs, errors.New("option Labels: at least one ownership label is required"))
@@ -97,4 +119,13 @@ func (o Options) validate() error {
 		return fmt.Errorf("apply options: %w", err)
 	}
 	return nil
+}
+
+// describeLabels is "k=v, k=v" in key order.
+func describeLabels(labels map[string]string) string {
+	parts := make([]string, 0, len(labels))
+	for _, k := range slices.Sorted(maps.Keys(labels)) {
+		parts = append(parts, k+"="+labels[k])
+	}
+	return strings.Join(parts, ", ")
 }

@@ -7,6 +7,7 @@ import (
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -22,7 +23,11 @@ type item struct {
 
 	write  bool   // a request is needed (detect)
 	why    reason // why it is written (detect)
+	dried  bool   // a dry-run was sent
 	exists bool   // the dry-run found the object in the cluster
+	// live is the object's metadata as claim read it, when it is ours and
+	// needs its field manager migrated.
+	live   *metav1.PartialObjectMetadata
 	dryRV  string // resourceVersion the dry-run returned
 	newRV  string // resourceVersion the apply returned
 	action Action // set once applied

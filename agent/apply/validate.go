@@ -66,7 +66,7 @@ func (a *Applier) dryRun(ctx context.Context, items []*item) ObjectErrors {
 		if err != nil {
 			return err
 		}
-		it.dryRV, it.exists = rv, rv != ""
+		it.dryRV, it.exists, it.dried = rv, rv != "", true
 		return nil
 	})
 }

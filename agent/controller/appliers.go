@@ -1,6 +1,8 @@
 package controller
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"sync"
 
@@ -72,6 +74,10 @@ func (a *appliers) entry(gs *v1alpha1.GitSync) (applierEntry, error) {
 	opts.Concurrency = a.workers
 	opts.TargetNamespace = targetNamespace(gs)
 	opts.Labels = gs.OwnerLabels()
+	opts.FieldManager = FieldManager(gs.Namespace, gs.Name)
+	opts.LegacyFieldManagers = []string{apply.DefaultFieldManager}
+	opts.Owner = gs.Namespace + "/" + gs.Name
+	opts.DescribeOwner = describeGitSync
 	opts.AgentNamespace = a.agentNamespace
 	applier, err := apply.New(c, opts)
 	if err != nil {
@@ -113,6 +119,24 @@ func (a *appliers) serviceAccount(gs *v1alpha1.GitSync) string {
 		return gs.Spec.ServiceAccountName
 	}
 	return a.defaultServiceAccount
+}
+
+// FieldManager is the server-side apply field manager of the GitSync
+// namespace/name: seal/<namespace>/<name>, readable in managedFields. The
+// API server allows 128 characters; a longer one (two names near their
+// 63-character limits) keeps its start and ends in a hash of the whole.
+func FieldManager(namespace, name string) string {
+	m := "seal/" + namespace + "/" + name
+	if len(m) <= 128 {
+		return m
+	}
+	sum := sha256.Sum256([]byte(m))
+	return m[:128-17] + "-" + hex.EncodeToString(sum[:8])
+}
+
+// describeGitSync names the GitSync whose owner labels these are.
+func describeGitSync(labels map[string]string) string {
+	return fmt.Sprintf("GitSync %s/%s", labels[v1alpha1.LabelGitSyncNamespace], labels[v1alpha1.LabelGitSyncName])
 }
 
 // targetNamespace is where namespaced objects without a namespace go:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"net/netip"
 	"sync"
 
 	corev1 "k8s.io/api/core/v1"
@@ -17,6 +18,9 @@ import (
 // notifiers keeps one notify.Notifier per GitSync, so a status already
 // posted is not posted again at every interval.
 type notifiers struct {
+	hosts    []string       // allowed API hosts besides the Git host
+	networks []netip.Prefix // allowed despite loopback, link-local, metadata
+
 	mu sync.Mutex
 	m  map[types.NamespacedName]notifierEntry
 }
@@ -35,7 +39,7 @@ func (n *notifiers) get(gs *v1alpha1.GitSync, token []byte) (*notify.Notifier, e
 	if e, ok := n.m[key]; ok && e.config == config {
 		return e.notifier, nil
 	}
-	notifier, err := notify.New(notify.Config{Provider: cs.Provider, RepoURL: gs.Spec.URL, APIURL: cs.APIURL, Token: string(token)})
+	notifier, err := notify.New(n.config(gs, token))
 	if err != nil {
 		return nil, err
 	}
@@ -44,6 +48,15 @@ func (n *notifiers) get(gs *v1alpha1.GitSync, token []byte) (*notify.Notifier, e
 	}
 	n.m[key] = notifierEntry{config: config, notifier: notifier}
 	return notifier, nil
+}
+
+// config is where gs's commit statuses go, under the agent's host rules.
+func (n *notifiers) config(gs *v1alpha1.GitSync, token []byte) notify.Config {
+	cs := gs.Spec.CommitStatus
+	return notify.Config{
+		Provider: cs.Provider, RepoURL: gs.Spec.URL, APIURL: cs.APIURL, Token: string(token),
+		AllowedHosts: n.hosts, Addresses: notify.AddressPolicy{Allowed: n.networks},
+	}
 }
 
 func (n *notifiers) forget(key types.NamespacedName) {

@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"net/netip"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -40,10 +41,16 @@ type Config struct {
 	// own namespace) by GitSyncs that name no spec.serviceAccountName, so
 	// no GitSync applies with the agent's own rights.
 	DefaultServiceAccount string
-	ApplyWorkers          int
-	MaxFileSize           int64
-	MaxRenderSize         int64
-	Concurrency           int
+	// CommitStatusHosts are API hosts commit statuses may go to besides
+	// the repository's host.
+	CommitStatusHosts []string
+	// AllowedNetworks may be reached although loopback, link-local or
+	// metadata addresses.
+	AllowedNetworks []netip.Prefix
+	ApplyWorkers    int
+	MaxFileSize     int64
+	MaxRenderSize   int64
+	Concurrency     int
 }
 
 // Reconciler syncs GitSyncs.
@@ -69,7 +76,7 @@ func Setup(mgr manager.Manager, cfg Config) error {
 			workers: cfg.ApplyWorkers, agentNamespace: cfg.AgentNamespace,
 			defaultServiceAccount: cfg.DefaultServiceAccount,
 		},
-		notifiers: &notifiers{},
+		notifiers: &notifiers{hosts: cfg.CommitStatusHosts, networks: cfg.AllowedNetworks},
 	}
 	return builder.ControllerManagedBy(mgr).
 		For(&v1alpha1.GitSync{}, builder.WithPredicates(predicate.Or(
@@ -110,7 +117,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (resu
 	log.FromContext(ctx).V(1).Info("sync started", "generation", gs.Generation)
 	syncCtx, cancel := context.WithTimeout(ctx, gs.Spec.TimeoutOrDefault())
 	var attempted string
-	out, serr := r.sync(syncCtx, &gs, &attempted)
+	var out *outcome
+	serr := r.preflight(syncCtx, &gs)
+	if serr == nil {
+		out, serr = r.sync(syncCtx, &gs, &attempted)
+	}
 	cancel()
 	if attempted != "" {
 		gs.Status.LastAttemptedRevision = attempted

@@ -50,7 +50,13 @@ type Config struct {
 	// and Gitea from the repository's host.
 	APIURL string
 	Token  string
-	// HTTPClient defaults to a client without redirects to other hosts.
+	// AllowedHosts are API hosts statuses (and the token) may go to besides
+	// the repository's own host (and api.github.com for github.com).
+	AllowedHosts []string
+	// Addresses says which addresses the default client may dial.
+	Addresses AddressPolicy
+	// HTTPClient defaults to Addresses.Client(): no redirects, no refused
+	// addresses.
 	HTTPClient *http.Client
 }
 
@@ -98,11 +104,18 @@ func New(cfg Config) (*Notifier, error) {
 	}
 	u, err := url.Parse(api)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, fmt.Errorf("commit status: API URL %q is not an http(s) URL", api)
+		return nil, fmt.Errorf("commit status: API URL %q is not an http(s) URL", redactURL(api))
+	}
+	if u.User != nil {
+		return nil, fmt.Errorf("commit status: API URL %q must not hold credentials: put the token in the Secret", redactURL(api))
+	}
+	if !apiHostAllowed(cfg.Provider, host, u.Hostname(), cfg.AllowedHosts) {
+		return nil, fmt.Errorf("commit status: %w: API host %s is not the repository's host %s, and the token is sent only there: add %s to the agent's --commit-status-hosts if it is the API of %s",
+			ErrHostRefused, u.Hostname(), host, u.Hostname(), host)
 	}
 	client := cfg.HTTPClient
 	if client == nil {
-		client = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		client = cfg.Addresses.Client()
 	}
 	return &Notifier{provider: cfg.Provider, repo: repo, api: u, token: cfg.Token, client: client, last: map[string]Status{}}, nil
 }
@@ -126,6 +139,9 @@ func (n *Notifier) Post(ctx context.Context, s Status) error {
 	}
 	defer resp.Body.Close()
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode/100 == 3 {
+		return fmt.Errorf("commit status for %s on %s: %s to %q: not followed, so the token goes nowhere else: set spec.commitStatus.apiURL to the API's final address", short(s.Revision), n.api.Host, resp.Status, redactURL(resp.Header.Get("Location")))
+	}
 	if resp.StatusCode/100 != 2 {
 		return fmt.Errorf("commit status for %s on %s: %s: check the token can write commit statuses of %s", short(s.Revision), n.api.Host, resp.Status, n.repo)
 	}

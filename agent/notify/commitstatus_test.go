@@ -61,7 +61,7 @@ func TestPostSendsEachProvidersRequest(t *testing.T) {
 			api := &apiRecorder{}
 			srv := httptest.NewServer(api)
 			defer srv.Close()
-			n, err := New(Config{Provider: tt.provider, RepoURL: tt.repoURL, APIURL: srv.URL, Token: "tok"})
+			n, err := New(local(Config{Provider: tt.provider, RepoURL: tt.repoURL, APIURL: srv.URL, Token: "tok"}))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -82,7 +82,7 @@ func TestPostReportsRejection(t *testing.T) {
 	api := &apiRecorder{status: http.StatusForbidden}
 	srv := httptest.NewServer(api)
 	defer srv.Close()
-	n, err := New(Config{Provider: GitHub, RepoURL: "https://github.com/acme/envs", APIURL: srv.URL, Token: "secret-token"})
+	n, err := New(local(Config{Provider: GitHub, RepoURL: "https://github.com/acme/envs", APIURL: srv.URL, Token: "secret-token"}))
 	if err != nil {
 		t.Fatal(err)
 	}

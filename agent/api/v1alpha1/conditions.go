@@ -35,6 +35,10 @@ const (
 	ReasonDecryptionFailed = "DecryptionFailed"
 	// ReasonApplyFailed: the API server refused an object.
 	ReasonApplyFailed = "ApplyFailed"
+	// ReasonOutboundHostRefused: the Git URL or the commit status API
+	// would send credentials to a host or address the agent's rules
+	// refuse; nothing was fetched, applied or pruned.
+	ReasonOutboundHostRefused = "OutboundHostRefused"
 	// ReasonPruneFailed: an object that left Git could not be deleted.
 	ReasonPruneFailed = "PruneFailed"
 	// ReasonHealthCheckFailed: objects were applied but did not become
