@@ -50,12 +50,13 @@ func TestBuildObjects(t *testing.T) {
 			"ClusterRole /seal-agent-impersonate",
 			"RoleBinding seal-system/seal-agent",
 			"ClusterRoleBinding /seal-agent",
-			"ClusterRoleBinding /seal-agent-credentials",
 			"ClusterRoleBinding /seal-agent-impersonate",
 			"Service seal-system/seal-agent-metrics",
 			"Deployment seal-system/seal-agent",
 			"ValidatingAdmissionPolicy /seal-agent-own-objects",
+			"ValidatingAdmissionPolicy /seal-gitsync-tenant",
 			"ValidatingAdmissionPolicyBinding /seal-agent-own-objects",
+			"ValidatingAdmissionPolicyBinding /seal-gitsync-tenant",
 		)},
 	}
 	for _, tt := range tests {
