@@ -68,7 +68,12 @@ func testAgentTenantMode(ctx context.Context, t *testing.T, dep *unstructured.Un
 	}
 
 	allowed := createGitSync(ctx, t, ns, "as-deployer", repo, "config", "deployer")
-	asAgent := createGitSync(ctx, t, ns, "as-agent", repo, "config", "")
+	// A GitSync that would apply as the agent is refused at create time.
+	asAgent := &v1alpha1.GitSync{ObjectMeta: metav1.ObjectMeta{Name: "as-agent", Namespace: ns},
+		Spec: v1alpha1.GitSyncSpec{URL: git.HTTPURL(repo.Name), Interval: metav1.Duration{Duration: time.Hour}}}
+	if err := kube.Client.Create(ctx, asAgent); !strings.Contains(fmt.Sprint(err), "spec.serviceAccountName") {
+		t.Errorf("creating a GitSync without serviceAccountName: %v; want it refused", err)
+	}
 	tooMuch := createGitSync(ctx, t, ns, "deployer-deployment", repo, "apps", "deployer")
 	waitReady(ctx, t, allowed)
 	var cm corev1.ConfigMap
@@ -79,7 +84,6 @@ func testAgentTenantMode(ctx context.Context, t *testing.T, dep *unstructured.Un
 		gs   *v1alpha1.GitSync
 		user string
 	}{
-		{asAgent, saUser(agentNS, agentSA)},
 		{tooMuch, saUser(ns, "deployer")},
 	} {
 		msg := waitFailed(ctx, t, tt.gs, v1alpha1.ReasonApplyFailed)

@@ -85,6 +85,8 @@ func TestManifests(t *testing.T) {
 			// Apply only by impersonating an account in the GitSync's
 			// namespace.
 			{verb: "impersonate", resource: "serviceaccounts", namespace: team, name: "deployer"}: true,
+			// A GitSync's Secrets are read as its account, never the agent's.
+			{verb: "get", resource: "secrets", namespace: team, name: "git-credentials"}:          false,
 			{verb: "create", group: "apps", resource: "deployments", namespace: team}:             false,
 			{verb: "create", group: "apps", resource: "deployments", namespace: agentNS}:          false,
 			{verb: "create", resource: "configmaps", namespace: team}:                             false,
@@ -122,6 +124,9 @@ func TestManifests(t *testing.T) {
 	})
 	t.Run("tenant mode admission policy", func(t *testing.T) {
 		testAdmissionPolicy(ctx, t, agentNS, agentSA, "seal-agent-key")
+	})
+	t.Run("tenant mode GitSync policy", func(t *testing.T) {
+		testGitSyncPolicy(ctx, t, team)
 	})
 	t.Run("the agent runs with tenant mode's account", func(t *testing.T) {
 		testAgentTenantMode(ctx, t, find(t, tenantMode, "Deployment", "seal-agent"))
