@@ -71,6 +71,9 @@ func (r *Reconciler) sync(ctx context.Context, gs *v1alpha1.GitSync, attempted *
 	}
 	*attempted = rev.SHA
 	times.fetch = since(&mark)
+	if verr := r.verifyCommit(ctx, gs, rev); verr != nil {
+		return nil, verr
+	}
 
 	ring, err := r.decryptionRing(ctx, gs)
 	if err != nil {

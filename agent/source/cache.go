@@ -65,7 +65,7 @@ func fetchInto(ctx context.Context, dir string, checks *packChecks, r remote, re
 	if err := verifyTree(dir, st, tree); err != nil {
 		return "", nil, fmt.Errorf("%w: commit %s: %v", errCache, h, err)
 	}
-	return h.String(), &treeFS{s: st, closer: st, root: tree, mtime: commit.Committer.When}, nil
+	return h.String(), &treeFS{s: st, closer: st, root: tree, mtime: commit.Committer.When, commit: commit}, nil
 }
 
 // openRepo opens the bare repository in dir, creating it when missing and

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+
+	"github.com/go-git/go-git/v5/plumbing/object"
 )
 
 // Revision is one fetched commit.
@@ -21,6 +23,8 @@ type Revision struct {
 	// is safe for concurrent use, and stays readable until the next Fetch
 	// with the same key.
 	FS fs.FS
+	// Commit is the commit object, for checking its signature.
+	Commit *object.Commit
 }
 
 // Fetcher fetches revisions into a cache directory holding one bare
@@ -83,7 +87,7 @@ func (f *Fetcher) Fetch(ctx context.Context, key, url string, ref Ref, auth Auth
 	f.mu.Lock()
 	f.last[key] = t
 	f.mu.Unlock()
-	return &Revision{SHA: sha, FS: t}, nil
+	return &Revision{SHA: sha, FS: t, Commit: t.commit}, nil
 }
 
 // Remove deletes the cached repository of key, waiting for a fetch of the

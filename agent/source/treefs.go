@@ -34,6 +34,7 @@ type treeFS struct {
 	closer io.Closer // releases s's open pack files
 	root   *object.Tree
 	mtime  time.Time                      // the commit's time, for every entry
+	commit *object.Commit                 // the commit whose tree this is
 	trees  map[plumbing.Hash]*object.Tree // decoded directories, by hash
 }
 

@@ -39,6 +39,10 @@ const (
 	// would send credentials to a host or address the agent's rules
 	// refuse; nothing was fetched, applied or pruned.
 	ReasonOutboundHostRefused = "OutboundHostRefused"
+	// ReasonVerificationFailed: spec.verify is set and the fetched commit
+	// carries no valid signature by a trusted key; nothing was applied or
+	// pruned.
+	ReasonVerificationFailed = "VerificationFailed"
 	// ReasonPruneFailed: an object that left Git could not be deleted.
 	ReasonPruneFailed = "PruneFailed"
 	// ReasonHealthCheckFailed: objects were applied but did not become

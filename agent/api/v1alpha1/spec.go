@@ -120,6 +120,23 @@ type GitSyncSpec struct {
 	// once per change of outcome.
 	// +optional
 	CommitStatus *CommitStatus `json:"commitStatus,omitempty"`
+
+	// verify requires the fetched commit to carry a valid signature by a
+	// trusted key: otherwise nothing of it is applied or pruned, and Ready
+	// is False with reason VerificationFailed.
+	// +optional
+	Verify *Verify `json:"verify,omitempty"`
+}
+
+// Verify says which keys a synced commit must be signed by.
+type Verify struct {
+	// secretRef names a Secret in this GitSync's namespace (read as its
+	// service account) holding the trusted keys: ASCII-armored OpenPGP
+	// public keys under "pgp.asc" (gpg --armor --export), SSH public keys
+	// in git's allowed-signers format under "allowed_signers" (for commits
+	// signed with gpg.format=ssh), or both.
+	// +required
+	SecretRef LocalObjectReference `json:"secretRef"`
 }
 
 // CommitStatus says where to report sync outcomes.

@@ -50,6 +50,12 @@ type GitSyncStatus struct {
 	// +optional
 	// +listType=atomic
 	DecryptionKeys []KeyUsage `json:"decryptionKeys,omitempty"`
+
+	// verifiedSigner is who signed lastAttemptedRevision, when
+	// spec.verify is set and its signature verified: the key's identity
+	// and fingerprint.
+	// +optional
+	VerifiedSigner string `json:"verifiedSigner,omitempty"`
 }
 
 // ObjectRef identifies one applied object.
