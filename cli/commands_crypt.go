@@ -3,7 +3,7 @@ package cli
 import "github.com/spf13/cobra"
 
 // addCryptCommands adds keygen, encrypt (and the "seal PATH…" shorthand),
-// decrypt and edit.
+// decrypt, edit, set and unset.
 func addCryptCommands(root *cobra.Command, f *Factory) {
-	root.AddCommand(newKeygenCmd(f), newEncryptCmd(f), newDecryptCmd(f), newEditCmd(f))
+	root.AddCommand(newKeygenCmd(f), newEncryptCmd(f), newDecryptCmd(f), newEditCmd(f), newSetCmd(f), newUnsetCmd(f))
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/seal-gitops/seal/crypto"
+	"github.com/seal-gitops/seal/internal/atomicfile"
 	"github.com/spf13/cobra"
 )
 
@@ -12,16 +13,19 @@ import (
 type decryptOptions struct {
 	File       string
 	Identities []string
+	InPlace    bool
 }
 
-// identityFlagUsage documents -i/--identity for decrypt and edit.
-const identityFlagUsage = "decrypt with the age identity in `FILE` (repeatable); default: SOPS_AGE_KEY_FILE, SOPS_AGE_KEY, then sops' keys.txt"
+// identityFlagUsage documents --identity for the commands that decrypt.
+const identityFlagUsage = "decrypt with the age identity in `FILE` (repeatable); default: SEAL_AGE_KEY_FILE, SOPS_AGE_KEY_FILE, SOPS_AGE_KEY, then sops' keys.txt"
 
-// identitySources is the part of decrypt's and edit's help on identities.
-const identitySources = `Identities come from -i FILE (repeatable; used alone when given), or else
-from where the sops CLI finds them: the file named by SOPS_AGE_KEY_FILE, the
-keys in SOPS_AGE_KEY, and sops' keys.txt ($XDG_CONFIG_HOME/sops/age/keys.txt,
-by default ~/.config/sops/age/keys.txt). A machine set up for sops needs
+// identitySources is the part of the help of commands that decrypt on
+// identities.
+const identitySources = `Identities come from --identity FILE (repeatable; used alone when given),
+else from the file SEAL_AGE_KEY_FILE names (alone), or else from where the
+sops CLI finds them: the file named by SOPS_AGE_KEY_FILE, the keys in
+SOPS_AGE_KEY, and sops' keys.txt ($XDG_CONFIG_HOME/sops/age/keys.txt, by
+default ~/.config/sops/age/keys.txt). A machine set up for sops needs
 nothing more.`
 
 func newDecryptCmd(f *Factory) *cobra.Command {
@@ -30,35 +34,55 @@ func newDecryptCmd(f *Factory) *cobra.Command {
 		Use:   "decrypt [flags] FILE",
 		Short: "Print the plaintext of an encrypted file",
 		Long: `Decrypt a file encrypted with seal or sops and print the plaintext on stdout,
-in the file's own format. The file's MAC is verified first: a file changed
-after it was encrypted is refused, and nothing is printed. FILE - reads
+in the file's own format; with -i/--in-place, replace the file with its
+plaintext instead (atomically, keeping its mode), as "sops decrypt -i"
+does. The file's MAC is verified first: a file changed after it was
+encrypted is refused, and nothing is printed or written. FILE - reads
 stdin.
 
 ` + identitySources + `
 
-The plaintext goes to stdout only; redirect it to a file only if you must,
-and never commit it. To change a value, use "seal edit", which never writes
+Prefer stdout; write the plaintext to a file (with -i, or a redirection)
+only if you must, encrypt it again with "seal encrypt -i", and never commit
+it. To change a value, use "seal edit", which never writes
 plaintext outside a private temporary directory.`,
 		Example: `  # With the key in sops' default place
   seal decrypt apps/db-secret.yaml
 
   # With a given identity file
-  seal decrypt -i ~/keys/staging.txt apps/db-secret.yaml
+  seal decrypt --identity ~/keys/staging.txt apps/db-secret.yaml
 
   # Inspect one value
   seal decrypt apps/db-secret.yaml | yq .stringData.password`,
-		Args: exactArgs(1, "FILE"),
+		Args: func(cmd *cobra.Command, args []string) error {
+			if opts.InPlace && len(args) == 2 {
+				return nil // the old "-i IDENTITY FILE", see runDecrypt
+			}
+			return exactArgs(1, "FILE")(cmd, args)
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 2 {
+				// Before -i meant --in-place, "seal decrypt -i KEY FILE"
+				// named an identity: keep that working, with a warning.
+				fmt.Fprintf(f.IO.Err, "seal: warning: -i %s: -i now means --in-place, as in sops; use --identity %s (this form will stop working)\n", args[0], args[0])
+				opts.Identities = append(opts.Identities, args[0])
+				opts.InPlace = false
+				args = args[1:]
+			}
 			opts.File = args[0]
 			return runDecrypt(f, opts)
 		},
 	}
-	cmd.Flags().StringArrayVarP(&opts.Identities, "identity", "i", nil, identityFlagUsage)
+	cmd.Flags().BoolVarP(&opts.InPlace, "in-place", "i", false, "replace FILE with its plaintext instead of printing it")
+	addIdentityFlag(cmd.Flags(), &opts.Identities, identityFlagUsage, nil)
 	return cmd
 }
 
 // runDecrypt runs seal decrypt.
 func runDecrypt(f *Factory, opts *decryptOptions) error {
+	if opts.InPlace && opts.File == "-" {
+		return usagef("-i/--in-place needs a FILE, not stdin")
+	}
 	data, name, err := readSealed(f, opts.File)
 	if err != nil {
 		return err
@@ -73,6 +97,17 @@ func runDecrypt(f *Factory, opts *decryptOptions) error {
 	d, err := crypto.Decrypt(name, data, ring.AgeIdentities())
 	if err != nil {
 		return wrongKeyHint(err, ring)
+	}
+	if opts.InPlace {
+		wd, err := factoryWD(f)
+		if err != nil {
+			return err
+		}
+		if err := atomicfile.WriteFile(writeTarget(wdPath(wd, opts.File)), d.Plaintext, 0o644); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		fmt.Fprintf(f.IO.Err, "%s: decrypted in place; encrypt it again with `seal encrypt -i %s` before you commit\n", name, name)
+		return nil
 	}
 	if _, err := f.IO.Out.Write(d.Plaintext); err != nil {
 		return fmt.Errorf("writing to stdout: %w", err)

@@ -31,15 +31,17 @@ func TestDecrypt(t *testing.T) {
 		args  []string
 		stdin string
 	}{
-		{name: "identity flag", args: []string{"decrypt", "-i", "keys/A.txt", "secret.yaml"}},
-		{name: "second identity opens it", args: []string{"decrypt", "-i", "keys/B.txt", "--identity", a.file, "secret.yaml"}},
+		{name: "identity flag", args: []string{"decrypt", "--identity", "keys/A.txt", "secret.yaml"}},
+		{name: "second identity opens it", args: []string{"decrypt", "--identity", "keys/B.txt", "--identity", a.file, "secret.yaml"}},
 		{name: "SOPS_AGE_KEY_FILE", env: map[string]string{"SOPS_AGE_KEY_FILE": "keys/A.txt"}, args: []string{"decrypt", "secret.yaml"}},
 		{name: "SOPS_AGE_KEY", env: map[string]string{"SOPS_AGE_KEY": cryptRead(t, a.file)}, args: []string{"decrypt", "secret.yaml"}},
 		{name: "env after a wrong key file", env: map[string]string{"SOPS_AGE_KEY_FILE": "keys/B.txt", "SOPS_AGE_KEY": cryptRead(t, a.file)}, args: []string{"decrypt", "secret.yaml"}},
 		{name: "XDG keys.txt", env: map[string]string{"XDG_CONFIG_HOME": filepath.Join(dir, "xdg")}, args: []string{"decrypt", "secret.yaml"}},
 		{name: "HOME keys.txt", env: map[string]string{"HOME": filepath.Join(dir, "home")}, args: []string{"decrypt", "secret.yaml"}},
-		{name: "-i wins over the environment", env: map[string]string{"SOPS_AGE_KEY_FILE": "keys/B.txt"}, args: []string{"decrypt", "-i", "keys/A.txt", "secret.yaml"}},
-		{name: "stdin", args: []string{"decrypt", "-i", "keys/A.txt", "-"}, stdin: enc},
+		{name: "SEAL_AGE_KEY_FILE before SOPS_AGE_KEY_FILE", env: map[string]string{"SEAL_AGE_KEY_FILE": "keys/A.txt", "SOPS_AGE_KEY_FILE": "keys/B.txt"}, args: []string{"decrypt", "secret.yaml"}},
+		{name: "--identity before SEAL_AGE_KEY_FILE", env: map[string]string{"SEAL_AGE_KEY_FILE": "keys/B.txt"}, args: []string{"decrypt", "--identity", "keys/A.txt", "secret.yaml"}},
+		{name: "--identity wins over the environment", env: map[string]string{"SOPS_AGE_KEY_FILE": "keys/B.txt"}, args: []string{"decrypt", "--identity", "keys/A.txt", "secret.yaml"}},
+		{name: "stdin", args: []string{"decrypt", "--identity", "keys/A.txt", "-"}, stdin: enc},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -64,18 +66,23 @@ func TestDecryptErrors(t *testing.T) {
 		code int
 		want []string
 	}{
-		{name: "wrong identity", args: []string{"decrypt", "-i", "keys/B.txt", "secret.yaml"}, code: ExitFailure,
-			want: []string{"encrypted for " + crypto.ShortRecipient(a.recipient()), "tried are for " + b.recipient(), "-i FILE"}},
+		{name: "wrong identity", args: []string{"decrypt", "--identity", "keys/B.txt", "secret.yaml"}, code: ExitFailure,
+			want: []string{"encrypted for " + crypto.ShortRecipient(a.recipient()), "tried are for " + b.recipient(), "--identity FILE"}},
+		{name: "SEAL_AGE_KEY_FILE alone", env: map[string]string{"SEAL_AGE_KEY_FILE": "keys/B.txt", "SOPS_AGE_KEY_FILE": "keys/A.txt"}, args: []string{"decrypt", "secret.yaml"}, code: ExitFailure,
+			want: []string{"tried are for " + b.recipient()}},
+		{name: "SEAL_AGE_KEY_FILE missing", env: map[string]string{"SEAL_AGE_KEY_FILE": "keys/nothere.txt"}, args: []string{"decrypt", "secret.yaml"}, code: ExitFailure,
+			want: []string{"keys/nothere.txt (from SEAL_AGE_KEY_FILE): reading identity file", "unset it"}},
+		{name: "in place from stdin", args: []string{"decrypt", "-i", "--identity", "keys/A.txt", "-"}, code: ExitUsage},
 		{name: "wrong identity from the environment", env: map[string]string{"SOPS_AGE_KEY_FILE": "keys/B.txt"}, args: []string{"decrypt", "secret.yaml"}, code: ExitFailure},
 		{name: "no identity anywhere", args: []string{"decrypt", "secret.yaml"}, code: ExitFailure,
 			want: []string{"SOPS_AGE_KEY_FILE (not set)", "seal keygen"}},
 		{name: "key command only", env: map[string]string{"SOPS_AGE_KEY_CMD": "pass show age"}, args: []string{"decrypt", "secret.yaml"}, code: ExitFailure},
-		{name: "missing identity file", args: []string{"decrypt", "-i", "keys/nothere.txt", "secret.yaml"}, code: ExitFailure},
-		{name: "not an identity file", args: []string{"decrypt", "-i", "keys/bad.txt", "secret.yaml"}, code: ExitFailure},
-		{name: "missing file", args: []string{"decrypt", "-i", "keys/A.txt", "nothere.yaml"}, code: ExitFailure},
+		{name: "missing identity file", args: []string{"decrypt", "--identity", "keys/nothere.txt", "secret.yaml"}, code: ExitFailure},
+		{name: "not an identity file", args: []string{"decrypt", "--identity", "keys/bad.txt", "secret.yaml"}, code: ExitFailure},
+		{name: "missing file", args: []string{"decrypt", "--identity", "keys/A.txt", "nothere.yaml"}, code: ExitFailure},
 		{name: "plaintext file", args: []string{"decrypt", "plain.yaml"}, code: ExitFailure,
 			want: []string{"plain.yaml: not encrypted", "seal encrypt"}},
-		{name: "tampered file", args: []string{"decrypt", "-i", "keys/A.txt", "tampered.yaml"}, code: ExitFailure,
+		{name: "tampered file", args: []string{"decrypt", "--identity", "keys/A.txt", "tampered.yaml"}, code: ExitFailure,
 			want: []string{"tampered.yaml: integrity check failed"}},
 		{name: "no file", args: []string{"decrypt"}, code: ExitUsage},
 		{name: "two files", args: []string{"decrypt", "secret.yaml", "plain.yaml"}, code: ExitUsage},
@@ -105,4 +112,31 @@ func TestDecryptErrors(t *testing.T) {
 		})
 	}
 	golden(t, "decrypt-errors.txt", transcript.String())
+}
+
+// TestDecryptInPlace: -i replaces the file with its plaintext, as sops -d -i
+// does; the old "-i IDENTITY FILE" still decrypts to stdout, with a warning.
+func TestDecryptInPlace(t *testing.T) {
+	dir, _, _ := decryptSetup(t)
+	enc := cryptRead(t, filepath.Join(dir, "secret.yaml"))
+	r := runSeal(t, dir, nil, "", "decrypt", "-i", "keys/A.txt", "secret.yaml")
+	want := cliRun{Stdout: cryptTwoSecretsSealed, Stderr: "seal: warning: -i keys/A.txt: -i now means --in-place, as in sops; use --identity keys/A.txt (this form will stop working)\n"}
+	if diff := cryptDiff(want, r); diff != "" {
+		t.Errorf("old -i IDENTITY FILE (-want +got):\n%s", diff)
+	}
+	if cryptRead(t, filepath.Join(dir, "secret.yaml")) != enc {
+		t.Fatal("the old form changed the file")
+	}
+
+	for _, args := range [][]string{{"decrypt", "-i", "secret.yaml"}, {"decrypt", "--in-place", "secret.yaml"}} {
+		cryptWrite(t, filepath.Join(dir, "secret.yaml"), enc)
+		r = runSeal(t, dir, map[string]string{"SEAL_AGE_KEY_FILE": "keys/A.txt"}, "", args...)
+		want = cliRun{Stderr: "secret.yaml: decrypted in place; encrypt it again with `seal encrypt -i secret.yaml` before you commit\n"}
+		if diff := cryptDiff(want, r); diff != "" {
+			t.Errorf("%v (-want +got):\n%s", args, diff)
+		}
+		if diff := cryptDiff(cryptTwoSecretsSealed, cryptRead(t, filepath.Join(dir, "secret.yaml"))); diff != "" {
+			t.Errorf("%v: file (-want +got):\n%s", args, diff)
+		}
+	}
 }

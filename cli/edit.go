@@ -12,8 +12,9 @@ import (
 
 // editOptions are the flags and argument of seal edit.
 type editOptions struct {
-	File       string
-	Identities []string
+	File          string
+	Identities    []string
+	oldIdentities []string // the deprecated -i
 }
 
 func newEditCmd(f *Factory) *cobra.Command {
@@ -31,7 +32,7 @@ and holds only Secrets; otherwise the file stays as it was, the message says
 what is wrong (by line, never quoting a value), and your edits are discarded
 so that no plaintext stays on disk: run seal edit again.
 
-The editor is $EDITOR, else $VISUAL, else vi; it may hold arguments, such
+The editor is $VISUAL, else $EDITOR, else vi; it may hold arguments, such
 as "code --wait" (a GUI editor must wait until the file is closed). It edits
 a copy in a new private directory (mode 0700, the file 0600) that is removed
 when the editor exits, when seal fails, and when seal is interrupted.
@@ -41,14 +42,15 @@ when the editor exits, when seal fails, and when seal is interrupted.
   seal edit apps/db-secret.yaml
 
   # With VS Code and a given identity
-  EDITOR="code --wait" seal edit -i ~/keys/staging.txt apps/db-secret.yaml`,
+  EDITOR="code --wait" seal edit --identity ~/keys/staging.txt apps/db-secret.yaml`,
 		Args: exactArgs(1, "FILE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.File = args[0]
+			opts.Identities = takeOldIdentities(f, opts.Identities, opts.oldIdentities)
 			return runEdit(cmd.Context(), f, opts)
 		},
 	}
-	cmd.Flags().StringArrayVarP(&opts.Identities, "identity", "i", nil, identityFlagUsage)
+	addIdentityFlag(cmd.Flags(), &opts.Identities, identityFlagUsage, &opts.oldIdentities)
 	return cmd
 }
 

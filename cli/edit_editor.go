@@ -63,12 +63,13 @@ func editInTemp(ctx context.Context, f *Factory, name string, plaintext []byte) 
 	return edited, nil
 }
 
-// editorCommand returns the editor's command line: $EDITOR, else $VISUAL,
-// else vi, split into words as a shell would (quotes allowed).
+// editorCommand returns the editor's command line: $VISUAL, else $EDITOR,
+// else vi (the order of git, sops and kubectl edit), split into words as a
+// shell would (quotes allowed).
 func editorCommand(f *Factory) ([]string, error) {
-	from, s := "EDITOR", f.Getenv("EDITOR")
+	from, s := "VISUAL", f.Getenv("VISUAL")
 	if strings.TrimSpace(s) == "" {
-		from, s = "VISUAL", f.Getenv("VISUAL")
+		from, s = "EDITOR", f.Getenv("EDITOR")
 	}
 	if strings.TrimSpace(s) == "" {
 		return []string{"vi"}, nil

@@ -35,11 +35,11 @@ func TestEditErrors(t *testing.T) {
 			want: []string{`running the editor "editor"`, "set EDITOR"}},
 		{name: "unbalanced quotes", env: map[string]string{"EDITOR": `code "--wait`}, code: ExitFailure,
 			want: []string{"$EDITOR cannot be read as a command line"}},
-		{name: "wrong identity", editor: "true", args: []string{"edit", "-i", "keys/B.txt", "secret.yaml"}, code: ExitFailure,
+		{name: "wrong identity", editor: "true", args: []string{"edit", "--identity", "keys/B.txt", "secret.yaml"}, code: ExitFailure,
 			want: []string{"no matching identity"}},
-		{name: "plaintext file", editor: "true", args: []string{"edit", "-i", "keys/A.txt", "plain.yaml"}, code: ExitFailure,
+		{name: "plaintext file", editor: "true", args: []string{"edit", "--identity", "keys/A.txt", "plain.yaml"}, code: ExitFailure,
 			want: []string{"plain.yaml: not encrypted"}},
-		{name: "missing file", editor: "true", args: []string{"edit", "-i", "keys/A.txt", "nothere.yaml"}, code: ExitFailure},
+		{name: "missing file", editor: "true", args: []string{"edit", "--identity", "keys/A.txt", "nothere.yaml"}, code: ExitFailure},
 		{name: "stdin", args: []string{"edit", "-"}, code: ExitUsage},
 		{name: "no file", args: []string{"edit"}, code: ExitUsage},
 	}
@@ -60,7 +60,7 @@ func TestEditErrors(t *testing.T) {
 			}
 			args := tt.args
 			if args == nil {
-				args = []string{"edit", "-i", "keys/A.txt", "secret.yaml"}
+				args = []string{"edit", "--identity", "keys/A.txt", "secret.yaml"}
 			}
 			r := runSeal(t, dir, env, "", args...)
 			if r.Code != tt.code {

@@ -95,7 +95,7 @@ func editCiphertexts(s string) []string {
 func TestEditChangesOnlyTheEditedValue(t *testing.T) {
 	dir, enc, a := editSetup(t)
 	ed := newEditor(t, `sed -i 's/password: `+cryptValue+`/password: changed-value/' "$F"`)
-	r := runSeal(t, dir, map[string]string{"EDITOR": ed.script}, "", "edit", "-i", "keys/A.txt", "secret.yaml")
+	r := runSeal(t, dir, map[string]string{"EDITOR": ed.script}, "", "edit", "--identity", "keys/A.txt", "secret.yaml")
 	if diff := cryptDiff(cliRun{Stderr: "secret.yaml: saved; values you did not change kept their ciphertext\n"}, r); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
@@ -129,7 +129,9 @@ func TestEditNoChange(t *testing.T) {
 	dir, enc, _ := editSetup(t)
 	ed := newEditor(t, "true")
 	r := runSeal(t, dir, map[string]string{"VISUAL": ed.script}, "", "edit", "-i", "keys/A.txt", "secret.yaml")
-	if diff := cryptDiff(cliRun{Stderr: "secret.yaml: no changes, left as is\n"}, r); diff != "" {
+	want := "seal: warning: -i FILE is deprecated: use --identity FILE (-i will mean --in-place, as in sops and seal encrypt and decrypt)\n" +
+		"secret.yaml: no changes, left as is\n"
+	if diff := cryptDiff(cliRun{Stderr: want}, r); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 	ed.assertCleanedUp(t)
@@ -141,8 +143,9 @@ func TestEditNoChange(t *testing.T) {
 func TestEditEditorWithArguments(t *testing.T) {
 	dir, _, a := editSetup(t)
 	ed := newEditor(t, `sed -i 's/user: admin/user: root/' "$F"`)
-	env := map[string]string{"EDITOR": `'` + ed.script + `' --wait "two words"`, "VISUAL": "/nonexistent/editor"}
-	r := runSeal(t, dir, env, "", "edit", "-i", "keys/A.txt", "secret.yaml")
+	// $VISUAL before $EDITOR, as git, sops and kubectl edit read them.
+	env := map[string]string{"VISUAL": `'` + ed.script + `' --wait "two words"`, "EDITOR": "/nonexistent/editor"}
+	r := runSeal(t, dir, env, "", "edit", "--identity", "keys/A.txt", "secret.yaml")
 	if r.Code != ExitOK {
 		t.Fatalf("exit %d: %s", r.Code, cryptRedact(r.Stderr))
 	}
@@ -163,7 +166,7 @@ func TestEditInterrupted(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan int)
-	go func() { done <- run(ctx, f, []string{"edit", "-i", "keys/A.txt", "secret.yaml"}) }()
+	go func() { done <- run(ctx, f, []string{"edit", "--identity", "keys/A.txt", "secret.yaml"}) }()
 
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
 		if _, _, _, ok := ed.temp(t); ok {

@@ -134,7 +134,7 @@ func TestKeysRotateFailure(t *testing.T) {
 	}
 	for _, s := range []string{
 		"seal: error: secrets/c.yaml: no matching identity",
-		"seal: hint: the identities tried are for <KEY-A>; pass the right identity file with -i FILE",
+		"seal: hint: the identities tried are for <KEY-A>; pass the right identity file with --identity FILE",
 		"seal: error: 1 file of 3 not rotated: secrets/c.yaml\n",
 		"seal: hint: fix the problems above and run seal keys rotate again",
 	} {

@@ -22,7 +22,7 @@ type Env func(string) string
 // LoadIdentities finds the identities for decryption, where the sops CLI
 // finds them, so a machine set up for sops works with seal unchanged.
 //
-// Identity files given with -i (files) are used alone when there are any:
+// Identity files given with --identity (files) are used alone when there are any:
 // an explicit choice is never mixed with ambient keys. Otherwise every
 // identity found in these places is used, in this order, as sops does:
 // SOPS_AGE_KEY_FILE, SOPS_AGE_KEY, and sops' default keys.txt
@@ -45,7 +45,7 @@ func loadIdentities(files []string, env Env, readFile func(string) ([]byte, erro
 		for _, f := range files {
 			data, err := readFile(f)
 			if err != nil {
-				return nil, nil, fmt.Errorf("%s: reading identity file (-i): %w", f, err)
+				return nil, nil, fmt.Errorf("%s: reading identity file (--identity): %w", f, err)
 			}
 			r, err := ParseIdentities(f, data)
 			if err != nil {
@@ -114,10 +114,10 @@ func loadIdentities(files []string, env Env, readFile func(string) ([]byte, erro
 }
 
 func noIdentityError(looked []string, keyCmd bool) error {
-	msg := fmt.Sprintf("%v: looked at %s; create a key with `seal keygen`, or pass an identity file with -i FILE",
+	msg := fmt.Sprintf("%v: looked at %s; create a key with `seal keygen`, or pass an identity file with --identity FILE",
 		ErrNoIdentity, strings.Join(looked, ", "))
 	if keyCmd {
-		msg += " (" + EnvKeyCmd + " is set, but seal does not run key commands: write the key to a file and pass -i)"
+		msg += " (" + EnvKeyCmd + " is set, but seal does not run key commands: write the key to a file and pass --identity)"
 	}
 	return &noIdentity{msg}
 }

@@ -73,12 +73,12 @@ func TestLoadIdentities(t *testing.T) {
 		{"nothing anywhere", nil, map[string]string{"HOME": emptyHome, EnvKeyCmd: "pass show age"}, nil, nil,
 			"no age identity found: looked at SOPS_AGE_KEY_FILE (not set), SOPS_AGE_KEY (not set), " +
 				filepath.Join(emptyHome, ".config/sops/age/keys.txt") + " (does not exist); create a key with `seal keygen`, " +
-				"or pass an identity file with -i FILE (SOPS_AGE_KEY_CMD is set, but seal does not run key commands",
+				"or pass an identity file with --identity FILE (SOPS_AGE_KEY_CMD is set, but seal does not run key commands",
 			ErrNoIdentity},
 		{"no HOME at all", nil, map[string]string{EnvKeyFile: commentsOnly}, nil, nil,
 			"SOPS_AGE_KEY_FILE=" + commentsOnly + " (holds no key), SOPS_AGE_KEY (not set), sops' keys.txt (neither $XDG_CONFIG_HOME nor $HOME is set)",
 			ErrNoIdentity},
-		{"missing -i file", []string{filepath.Join(dir, "nope.txt")}, nil, nil, nil, "nope.txt: reading identity file (-i)", fs.ErrNotExist},
+		{"missing -i file", []string{filepath.Join(dir, "nope.txt")}, nil, nil, nil, "nope.txt: reading identity file (--identity)", fs.ErrNotExist},
 		{"broken -i file", []string{flag1, broken}, nil, nil, nil, broken + " line 1: malformed", ErrInvalidIdentity},
 		{"empty -i file", []string{commentsOnly}, nil, nil, nil, commentsOnly + ": no age identity found", ErrNoIdentity},
 		{"missing SOPS_AGE_KEY_FILE", nil, map[string]string{EnvKeyFile: filepath.Join(dir, "gone.txt"), "HOME": home}, nil, nil,
