@@ -43,7 +43,9 @@ func (a *statusAPI) find(sha, state string) map[string]string {
 }
 
 func TestCommitStatusIsReportedToTheGitHost(t *testing.T) {
-	e := newEnv(t)
+	// The test's API server listens on loopback, which the agent refuses
+	// unless allowed.
+	e := newEnv(t, "--allowed-networks", "127.0.0.0/8")
 	api := &statusAPI{}
 	srv := httptest.NewServer(api)
 	defer srv.Close()
