@@ -69,11 +69,15 @@ func TestManifests(t *testing.T) {
 			t.Errorf("the API server warned:\n%s", strings.Join(warns, "\n"))
 		}
 		// Switching modes removes seal-agent-apply, as
-		// `kubectl apply --prune` or a reinstall would.
-		crb := &rbacv1.ClusterRoleBinding{}
-		crb.Name = "seal-agent-apply"
-		if err := kube.Client.Delete(ctx, crb); err != nil {
-			t.Fatal(err)
+		// `kubectl apply --prune` or a reinstall would,
+		// and seal-agent-credentials (tenant mode reads a GitSync's
+		// Secrets as its service account).
+		for _, name := range []string{"seal-agent-apply", "seal-agent-credentials"} {
+			crb := &rbacv1.ClusterRoleBinding{}
+			crb.Name = name
+			if err := kube.Client.Delete(ctx, crb); err != nil {
+				t.Fatal(err)
+			}
 		}
 		mustExist(ctx, t, tenantMode)
 	}) {
