@@ -208,3 +208,32 @@ func TestParseKeys(t *testing.T) {
 		})
 	}
 }
+
+func TestRangeChecksEveryCommitSinceTheLastApplied(t *testing.T) {
+	key, pub := sshKey(t, "trusted")
+	keys, err := verify.ParseKeys("Secret ns/keys", map[string][]byte{verify.KeySSH: []byte("dev@example.com " + pub)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newRepo(t)
+	base := r.commit(sshSign(key)...)
+	unsigned := r.commit()
+	head := r.commit(sshSign(key)...)
+
+	if s, err := keys.Range(head, ""); err != nil || s.Identity != "dev@example.com" {
+		t.Errorf("head only: %+v, %v; want verified", s, err)
+	}
+	_, err = keys.Range(head, base.Hash.String())
+	var verr *verify.Error
+	if !errors.As(err, &verr) || verr.Commit != unsigned.Hash.String() || !strings.Contains(verr.Reason, "is not signed") {
+		t.Errorf("range over an unsigned commit: %v; want it named", err)
+	}
+	if s, err := keys.Range(head, unsigned.Hash.String()); err != nil || s.Identity != "dev@example.com" {
+		t.Errorf("range after the unsigned commit: %+v, %v; want verified", s, err)
+	}
+	// A last applied revision that is no ancestor: history was rewritten.
+	other := newRepo(t).commit(sshSign(key)...)
+	if _, err := keys.Range(head, other.Hash.String()); !errors.As(err, &verr) || !strings.Contains(verr.Reason, "does not descend from the last applied revision") {
+		t.Errorf("range from a foreign commit: %v; want refused", err)
+	}
+}
