@@ -10,7 +10,8 @@ import (
 )
 
 // verifyCommit is the verify stage: when spec.verify is set, the fetched
-// commit must carry a valid signature by a key of the Secret it names
+// commit (with mode AllSinceLastApplied, every commit since the last
+// applied revision too) must carry a valid signature by a key of the Secret it names
 // (read as the GitSync's service account), or the sync stops before
 // anything is rendered, applied or pruned. The signer is recorded in the
 // status.
@@ -30,7 +31,11 @@ func (r *Reconciler) verifyCommit(ctx context.Context, gs *v1alpha1.GitSync, rev
 	if rev.Commit == nil {
 		return fail(v1alpha1.ReasonVerificationFailed, errors.New("commit "+rev.SHA+": no commit object to verify"))
 	}
-	signer, err := keys.Commit(rev.Commit)
+	since := ""
+	if gs.Spec.Verify.Mode == v1alpha1.VerifyAllSinceLastApplied {
+		since = gs.Status.LastAppliedRevision
+	}
+	signer, err := keys.Range(rev.Commit, since)
 	if err != nil {
 		return fail(v1alpha1.ReasonVerificationFailed, err)
 	}

@@ -137,7 +137,21 @@ type Verify struct {
 	// signed with gpg.format=ssh), or both.
 	// +required
 	SecretRef LocalObjectReference `json:"secretRef"`
+
+	// mode is HeadOnly (the default: the fetched commit must be signed) or
+	// AllSinceLastApplied (every commit since status.lastAppliedRevision
+	// too, and a history that does not descend from it is refused; the
+	// first sync checks the fetched commit only).
+	// +optional
+	// +kubebuilder:validation:Enum=HeadOnly;AllSinceLastApplied
+	Mode string `json:"mode,omitempty"`
 }
+
+// Verify modes.
+const (
+	VerifyHeadOnly            = "HeadOnly"
+	VerifyAllSinceLastApplied = "AllSinceLastApplied"
+)
 
 // CommitStatus says where to report sync outcomes.
 type CommitStatus struct {
