@@ -178,3 +178,39 @@ func TestOnlyCommitsSignedByATrustedKeyAreApplied(t *testing.T) {
 	}
 	refused("wrongly signed", sha, "does not verify: the commit was changed after signing, or signed for another purpose (signer dev@example.com")
 }
+
+func TestAllSinceLastAppliedRefusesAnUnsignedCommitUnderASignedOne(t *testing.T) {
+	e := newEnv(t)
+	sign, allowed := sshSigningKey(t, "dev@example.com")
+	trusted := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "trusted-keys", Namespace: e.ns},
+		Data: map[string][]byte{verify.KeySSH: []byte(allowed + "\n")}}
+	if err := kube.Client.Create(e.ctx, trusted); err != nil {
+		t.Fatal(err)
+	}
+	first := e.signedCommit(sign, nil, map[string][]byte{"h/cm.yaml": configMap("h-config", "v1"), "a/cm.yaml": configMap("a-config", "v1")})
+	for name, mode := range map[string]string{"head": v1alpha1.VerifyHeadOnly, "all": v1alpha1.VerifyAllSinceLastApplied} {
+		e.createGitSync(name, time.Hour, func(gs *v1alpha1.GitSync) {
+			gs.Spec.Path = map[string]string{"head": "h", "all": "a"}[name]
+			gs.Spec.Verify = &v1alpha1.Verify{SecretRef: v1alpha1.LocalObjectReference{Name: "trusted-keys"}, Mode: mode}
+		})
+	}
+	e.waitApplied("head", first)
+	e.waitApplied("all", first)
+
+	// An unsigned commit with a signed one on top, pushed together.
+	e.write(map[string][]byte{"h/cm.yaml": configMap("h-config", "v2"), "a/cm.yaml": configMap("a-config", "v2")})
+	e.gitWork(nil, "add", "--all")
+	e.gitWork(nil, "-c", "commit.gpgsign=false", "commit", "--quiet", "-m", "unsigned")
+	unsigned := e.gitWork(nil, "rev-parse", "HEAD")
+	e.gitWork(nil, append(sign, "commit", "--quiet", "--allow-empty", "-S", "-m", "signed on top")...)
+	head := e.push()
+
+	e.waitApplied("head", head) // HeadOnly checks the fetched commit alone
+	msg := e.waitFailed("all", v1alpha1.ReasonVerificationFailed)
+	if !strings.Contains(msg, "commit "+unsigned+" is not signed") {
+		t.Errorf("Ready message %q does not name the unsigned commit %s", msg, unsigned)
+	}
+	if v := e.configMapValue("a-config"); v != "v1" {
+		t.Errorf("a-config = %q after a refused range, want v1", v)
+	}
+}
