@@ -7,7 +7,9 @@
 // a bad commit leaves the cluster as it was, and remembers in memory what it
 // last applied so that a sync in which nothing changed sends no write
 // request at all. Prune deletes only objects that still carry the Applier's
-// ownership labels.
+// ownership labels, and Apply refuses, before writing anything, an object
+// whose labels name another owner unless it was handed over; each owner
+// applies with its own field manager.
 //
 // The package knows nothing of Git, decryption or the GitSync type: it takes
 // unstructured objects and returns typed results. It must never build its
