@@ -23,13 +23,22 @@ type bootstrapOptions struct {
 	Interval, Timeout     time.Duration
 	Image                 string
 	SkipSopsConfig        bool
+	// DryRun reports what would change without writing anything; Export
+	// prints the manifests instead of applying them.
+	DryRun, Export bool
+	// Tenant installs tenant mode; ServiceAccount is the GitSync's
+	// spec.serviceAccountName, required with Tenant.
+	Tenant         bool
+	ServiceAccount string
+	// version is seal's own, for the default --image.
+	version string
 }
 
 // bootstrapFieldManager owns what seal bootstrap applies.
 const bootstrapFieldManager = "seal-bootstrap"
 
 func newBootstrapCmd(f *Factory) *cobra.Command {
-	opts := &bootstrapOptions{}
+	opts := &bootstrapOptions{version: buildVersion()}
 	cmd := &cobra.Command{
 		Use:   "bootstrap --url URL --path PATH [flags]",
 		Short: "Install seal-agent in a cluster and point it at a Git repository",
@@ -52,6 +61,21 @@ Running it again changes nothing that is already as it should be, and says
 "unchanged" for each such object; it also resumes a bootstrap that stopped.
 It needs cluster-admin: it installs a CRD and ClusterRoles, and binds the
 agent to cluster-admin so that it can apply whatever the repository holds.
+The wait ends at once, with the reason, when the agent's image cannot be
+pulled.
+
+--dry-run says what bootstrap would create or change, writing nothing to
+the cluster or to .sops.yaml. --export prints the install manifests and
+the GitSync as YAML, to commit instead of applying them; it needs no
+cluster and never prints the credentials Secret.
+
+--tenant installs tenant mode: the agent holds no apply rights, and each
+GitSync names a service account in its own namespace (--service-account)
+that the agent impersonates to apply, prune and read its Secrets.
+
+The agent image defaults to the one released with this seal
+(` + agentImageRepository + `:VERSION); a seal built from source
+without a version needs --image.
 
 Credentials never come from a flag's value, which would sit in the shell's
 history and the process list:
@@ -104,8 +128,12 @@ seal-system by default; the agent itself always runs in seal-system.`,
 	fl.StringVar(&opts.Namespace, "namespace", defaultAgentNamespace, "`NAMESPACE` of the GitSync and its credentials Secret")
 	fl.DurationVar(&opts.Interval, "interval", v1alpha1.DefaultInterval, "how often the agent syncs (at least 10s)")
 	fl.DurationVar(&opts.Timeout, "timeout", 5*time.Minute, "how long to wait for seal-agent to start")
-	fl.StringVar(&opts.Image, "image", "", "seal-agent `IMAGE` to install, repository:tag or repository@digest (default: the manifests')")
+	fl.StringVar(&opts.Image, "image", "", "seal-agent `IMAGE` to install, repository:tag or repository@digest (default: "+agentImageRepository+":VERSION of this seal)")
 	fl.BoolVar(&opts.SkipSopsConfig, "skip-sops-config", false, "leave .sops.yaml alone")
+	fl.BoolVar(&opts.DryRun, "dry-run", false, "say what would be created or changed, and change nothing")
+	fl.BoolVar(&opts.Export, "export", false, "print the manifests as YAML instead of applying them (no cluster needed)")
+	fl.BoolVar(&opts.Tenant, "tenant", false, "install tenant mode: the agent applies only as each GitSync's service account")
+	fl.StringVar(&opts.ServiceAccount, "service-account", "", "service account `NAME` in --namespace the agent impersonates for this GitSync (required with --tenant)")
 	fl.StringVar(&opts.Context, "context", "", "kubeconfig context `NAME` (default: the current context)")
 	fl.StringVar(&opts.Kubeconfig, "kubeconfig", "", "kubeconfig `FILE` (default: $KUBECONFIG, else ~/.kube/config)")
 	return cmd
@@ -119,6 +147,9 @@ func runBootstrap(ctx context.Context, f *Factory, opts *bootstrapOptions) error
 	if err != nil {
 		return err
 	}
+	if opts.Export {
+		return exportBootstrap(f, plan)
+	}
 	cfg, where, err := opts.restConfig(f, plan.wd)
 	if err != nil {
 		return err
@@ -127,11 +158,14 @@ func runBootstrap(ctx context.Context, f *Factory, opts *bootstrapOptions) error
 	if err != nil {
 		return err
 	}
-	if err := preflight(ctx, cfg, where); err != nil {
+	if err := preflight(ctx, cfg, where, opts.Tenant); err != nil {
 		return err
 	}
 	out := &stickyWriter{w: f.IO.Out}
 	b := &bootstrapper{f: f, c: c, where: where, plan: plan, out: out}
+	if opts.DryRun {
+		return b.dryRun(ctx)
+	}
 	if err := b.install(ctx); err != nil {
 		return err
 	}

@@ -113,9 +113,18 @@ func TestBootstrapFlags(t *testing.T) {
 		{"--ca-file without a certificate", append([]string{"--ca-file", notPEM}, https...), nil, "", ExitFailure, []string{
 			"seal: error: --ca-file " + notPEM + ": holds no PEM certificate\n"}},
 		{"bad --image", append([]string{"--image", "nope"}, https...), nil, "", ExitUsage, []string{"seal: error: --image \"nope\": "}},
-		{".sops.yaml seal cannot edit", https, nil, badConfig, ExitFailure, []string{
+		{"tenant mode without a service account", append([]string{"--tenant"}, https...), nil, "", ExitUsage, []string{
+			"seal: error: --tenant needs --service-account NAME: in tenant mode each GitSync applies as a service account of its namespace\n"}},
+		{"bad --service-account", append([]string{"--service-account", "Not_An_Account"}, https...), nil, "", ExitUsage, []string{
+			"seal: error: --service-account \"Not_An_Account\": not a valid service account name"}},
+		{"--dry-run with --export", append([]string{"--dry-run", "--export"}, https...), nil, "", ExitUsage, []string{
+			"seal: error: --dry-run and --export cannot be combined: --export never talks to the cluster\n"}},
+		{"no version and no --image", https, nil, "", ExitUsage, []string{
+			"seal: error: --image is required: this seal was built without a version, so it cannot tell which seal-agent image matches it\n",
+			"seal: hint: build and push the agent image (make image IMAGE=REGISTRY/seal-agent:TAG), then pass --image REGISTRY/seal-agent:TAG\n"}},
+		{".sops.yaml seal cannot edit", append([]string{"--image", testImage}, https...), nil, badConfig, ExitFailure, []string{
 			"(or pass --skip-sops-config)\n", "seal: hint: fix it before seal edits it\n"}},
-		{"all good until the cluster", append([]string{"--token-env", "GIT_TOKEN"}, https...), map[string]string{"GIT_TOKEN": secretValue, "HOME": dir}, "", ExitFailure, []string{
+		{"all good until the cluster", append([]string{"--token-env", "GIT_TOKEN", "--image", testImage}, https...), map[string]string{"GIT_TOKEN": secretValue, "HOME": dir}, "", ExitFailure, []string{
 			"seal: error: no Kubernetes configuration found"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -169,8 +178,25 @@ func TestBootstrapNames(t *testing.T) {
 	}
 }
 
+// TestDefaultAgentImage: the default image is the one released with this
+// seal's version, tagged so that a registry accepts it.
+func TestDefaultAgentImage(t *testing.T) {
+	for _, tt := range []struct{ version, want string }{
+		{"v0.3.1", "ghcr.io/seal-gitops/seal-agent:v0.3.1"},
+		{"v1.0.0-rc.1", "ghcr.io/seal-gitops/seal-agent:v1.0.0-rc.1"},
+		{"v0.0.0-20261205120113-76252fb1a2b3+dirty", "ghcr.io/seal-gitops/seal-agent:v0.0.0-20261205120113-76252fb1a2b3-dirty"},
+		{"(devel)", ""},
+		{"", ""},
+	} {
+		got, err := defaultAgentImage(tt.version)
+		if got != tt.want || (err != nil) != (tt.want == "") {
+			t.Errorf("defaultAgentImage(%q) = %q, %v; want %q", tt.version, got, err, tt.want)
+		}
+	}
+}
+
 func TestInstallHelp(t *testing.T) {
-	for _, cmd := range []string{"bootstrap", "status"} {
+	for _, cmd := range []string{"bootstrap", "status", "uninstall"} {
 		t.Run(cmd, func(t *testing.T) {
 			r := runSeal(t, t.TempDir(), nil, "", cmd, "--help")
 			if r.Code != ExitOK || r.Stderr != "" {

@@ -92,6 +92,9 @@ func gitSyncObject(p *bootstrapPlan) *unstructured.Unstructured {
 	if p.secretName != "" {
 		spec["secretRef"] = map[string]any{"name": p.secretName}
 	}
+	if p.opts.ServiceAccount != "" {
+		spec["serviceAccountName"] = p.opts.ServiceAccount
+	}
 	return &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": v1alpha1.GroupVersion.String(), "kind": v1alpha1.Kind,
 		"metadata": map[string]any{"name": p.name, "namespace": p.namespace},

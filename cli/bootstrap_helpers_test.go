@@ -31,6 +31,8 @@ type bootstrapEnv struct {
 	proc  *harness.Process
 	wd    string
 	env   map[string]string
+	// tenant: the cluster holds tenant mode's install objects.
+	tenant bool
 }
 
 // startAgent runs seal-agent as a local process against the cluster.
@@ -125,7 +127,7 @@ func (e *bootstrapEnv) recipientOrEmpty() string {
 // is missing.
 func (e *bootstrapEnv) installedObjects(extra ...*unstructured.Unstructured) map[string]string {
 	e.t.Helper()
-	objs, err := manifests.Build(manifests.Options{})
+	objs, err := manifests.Build(manifests.Options{Tenant: e.tenant})
 	if err != nil {
 		e.t.Fatal(err)
 	}

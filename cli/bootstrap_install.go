@@ -31,13 +31,32 @@ const adminHint = "run seal bootstrap with a context that has cluster-admin (kub
 // preflight checks that the cluster answers and that the credentials may
 // do everything: the manifests bind seal-agent to cluster-admin, which
 // Kubernetes lets only cluster admins do. Nothing is written before.
-func preflight(ctx context.Context, cfg *rest.Config, where string) error {
+func preflight(ctx context.Context, cfg *rest.Config, where string, tenant bool) error {
+	admin, err := isClusterAdmin(ctx, cfg, where)
+	switch {
+	case err != nil:
+		return err
+	case !admin && tenant:
+		return withHint(fmt.Errorf("the cluster at %s: your credentials are not cluster-admin, and seal bootstrap needs it: "+
+			"it installs a CRD, ClusterRoles and an admission policy, and lets seal-agent impersonate service accounts", where),
+			adminHint)
+	case !admin:
+		return withHint(fmt.Errorf("the cluster at %s: your credentials are not cluster-admin, and seal bootstrap needs it: "+
+			"it installs a CRD and ClusterRoles, and binds seal-agent to cluster-admin so that it can apply whatever Git holds", where),
+			adminHint)
+	}
+	return nil
+}
+
+// isClusterAdmin checks that the cluster answers and asks it whether the
+// credentials may do everything.
+func isClusterAdmin(ctx context.Context, cfg *rest.Config, where string) (bool, error) {
 	cs, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
-		return fmt.Errorf("cluster at %s: %w", where, err)
+		return false, fmt.Errorf("cluster at %s: %w", where, err)
 	}
 	if _, err := cs.DiscoveryClient.ServerVersionWithContext(ctx); err != nil {
-		return kubeError(err, where, "reading the cluster's version")
+		return false, kubeError(err, where, "reading the cluster's version")
 	}
 	review, err := cs.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx, &authorizationv1.SelfSubjectAccessReview{
 		Spec: authorizationv1.SelfSubjectAccessReviewSpec{ResourceAttributes: &authorizationv1.ResourceAttributes{
@@ -45,14 +64,9 @@ func preflight(ctx context.Context, cfg *rest.Config, where string) error {
 		}},
 	}, metav1.CreateOptions{})
 	if err != nil {
-		return kubeError(err, where, "checking your permissions")
+		return false, kubeError(err, where, "checking your permissions")
 	}
-	if !review.Status.Allowed {
-		return withHint(fmt.Errorf("the cluster at %s: your credentials are not cluster-admin, and seal bootstrap needs it: "+
-			"it installs a CRD and ClusterRoles, and binds seal-agent to cluster-admin so that it can apply whatever Git holds", where),
-			adminHint)
-	}
-	return nil
+	return review.Status.Allowed, nil
 }
 
 // install applies the manifests, CRD and Namespace first, and prints what
@@ -68,9 +82,7 @@ func (b *bootstrapper) install(ctx context.Context) error {
 func (b *bootstrapper) apply(ctx context.Context, objs []*unstructured.Unstructured, what string) error {
 	a, err := apply.New(b.c, apply.Options{
 		FieldManager: bootstrapFieldManager,
-		// Every install object carries this label already; the applier
-		// needs one to call its own.
-		Labels: map[string]string{"app.kubernetes.io/part-of": "seal"},
+		Labels:       bootstrapLabels(),
 	})
 	if err != nil {
 		return err
@@ -103,6 +115,12 @@ func (b *bootstrapper) applyError(err error, what string) error {
 	}
 	return withHint(fmt.Errorf("%s in the cluster at %s: %w", what, b.where, err),
 		"fix what is named above and run seal bootstrap again: it carries on where it stopped")
+}
+
+// bootstrapLabels are set on every object bootstrap applies. Every install
+// object carries this label already; the applier needs one to call its own.
+func bootstrapLabels() map[string]string {
+	return map[string]string{"app.kubernetes.io/part-of": "seal"}
 }
 
 func (b *bootstrapper) printf(format string, args ...any) { fmt.Fprintf(b.out, format, args...) }

@@ -31,6 +31,7 @@ type bootstrapPlan struct {
 	manifests      []*unstructured.Unstructured
 	agentNamespace string // where the manifests install the agent
 	deployment     string // the agent's Deployment
+	image          string // the agent's
 
 	root       string // of the Git checkout around wd, else wd
 	inCheckout bool   // wd is in a Git checkout
@@ -85,6 +86,15 @@ func (p *bootstrapPlan) checkFlags() error {
 		return usagef("--interval %s: must be at least %s", o.Interval, v1alpha1.MinInterval)
 	case o.Timeout <= 0:
 		return usagef("--timeout %s: must be positive", o.Timeout)
+	case o.DryRun && o.Export:
+		return usagef("--dry-run and --export cannot be combined: --export never talks to the cluster")
+	case o.Tenant && o.ServiceAccount == "":
+		return usagef("--tenant needs --service-account NAME: in tenant mode each GitSync applies as a service account of its namespace")
+	}
+	if o.ServiceAccount != "" {
+		if msgs := validation.IsDNS1123Subdomain(o.ServiceAccount); len(msgs) > 0 {
+			return usagef("--service-account %q: not a valid service account name: %s", o.ServiceAccount, strings.Join(msgs, "; "))
+		}
 	}
 	if err := checkGitURL(o); err != nil {
 		return err
@@ -164,13 +174,21 @@ func sopsPathRegex(dir string) string {
 // render builds the install manifests and finds the agent's namespace and
 // Deployment in them.
 func (p *bootstrapPlan) render() error {
-	objs, err := manifests.Build(manifests.Options{Image: p.opts.Image})
+	image := p.opts.Image
+	if image == "" {
+		var err error
+		if image, err = defaultAgentImage(p.opts.version); err != nil {
+			return err
+		}
+	}
+	objs, err := manifests.Build(manifests.Options{Image: image, Tenant: p.opts.Tenant})
 	if err != nil {
 		if p.opts.Image != "" {
 			return usagef("--image %q: %v", p.opts.Image, err)
 		}
 		return err
 	}
+	p.image = image
 	p.manifests = objs
 	for _, o := range objs {
 		switch o.GetKind() {

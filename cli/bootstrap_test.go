@@ -67,7 +67,7 @@ func TestBootstrap(t *testing.T) {
 		env: map[string]string{"GIT_TOKEN": git.Password, "GIT_PASSWORD": git.Password}}
 	t.Cleanup(func() { e.stopAgent(t) })
 	sshArgs := []string{"--url", git.SSHURL("fleet"), "--branch", "main", "--path", "clusters/test",
-		"--ssh-key", sshKey, "--known-hosts", knownHosts}
+		"--ssh-key", sshKey, "--known-hosts", knownHosts, "--image", testImage}
 	scrubs := map[string]string{git.SSHURL("fleet"): "<GIT-SSH-URL>", git.HTTPSURL("fleet"): "<GIT-HTTPS-URL>"}
 	sopsConfig := filepath.Join(repo.Dir(), keys.ConfigName)
 	ctx := context.Background()
@@ -134,7 +134,7 @@ func TestBootstrap(t *testing.T) {
 			{"password", "seal-system", []string{"--username", "seal", "--password-env", "GIT_PASSWORD"}, ""},
 		} {
 			args := append([]string{"--url", git.HTTPSURL("fleet"), "--path", "clusters/test", "--name", tt.name,
-				"--namespace", tt.namespace, "--ca-file", caFile}, tt.creds...)
+				"--namespace", tt.namespace, "--ca-file", caFile, "--image", testImage}, tt.creds...)
 			r := e.bootstrap(args...)
 			if r.Code != ExitOK {
 				t.Fatalf("%s: exit %d; stderr:\n%s", tt.name, r.Code, r.Stderr)

@@ -26,7 +26,9 @@ const (
 
 // waitForAgent waits until the agent has published its recipient: proof
 // that it runs and holds its key. It returns the recipient. Progress goes
-// to stderr; on timeout the error says how the Deployment is doing.
+// to stderr; on timeout the error says how the Deployment is doing. When
+// the kubelet reports that an agent pod's image cannot be pulled, the wait
+// ends at once with that reason.
 func (b *bootstrapper) waitForAgent(ctx context.Context) (string, error) {
 	ns, timeout := b.plan.agentNamespace, b.plan.opts.Timeout
 	cmName := fmt.Sprintf("ConfigMap %s/%s", ns, keyring.PublicKeyConfigMap)
@@ -52,6 +54,9 @@ func (b *bootstrapper) waitForAgent(ctx context.Context) (string, error) {
 				b.printf("seal-agent is ready; it decrypts what is encrypted for %s\n", keys.Short(recipient))
 			}
 			return recipient, err
+		}
+		if err := b.imagePullProblem(ctx); err != nil {
+			return "", err
 		}
 		if bar != nil {
 			bar.Describe("waiting for seal-agent to start: " + b.deploymentState(ctx))

@@ -3,7 +3,7 @@ package cli
 import "github.com/spf13/cobra"
 
 // addInstallCommands adds bootstrap (install seal-agent and a first
-// GitSync) and status (how the cluster's GitSyncs are doing).
+// GitSync), status (how the cluster's GitSyncs are doing) and uninstall.
 func addInstallCommands(root *cobra.Command, f *Factory) {
-	root.AddCommand(newBootstrapCmd(f), newStatusCmd(f))
+	root.AddCommand(newBootstrapCmd(f), newStatusCmd(f), newUninstallCmd(f))
 }

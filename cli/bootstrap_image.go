@@ -1,0 +1,42 @@
+package cli
+
+import (
+	"fmt"
+	"regexp"
+	"runtime/debug"
+	"strings"
+)
+
+// agentImageRepository is where the agent image of each seal release is
+// published.
+const agentImageRepository = "ghcr.io/seal-gitops/seal-agent"
+
+// buildVersion is the module version seal was built as: a release tag
+// (v1.2.3) for `go install ...@v1.2.3`, a pseudo-version for a build in a
+// Git checkout, "(devel)" or "" when Go recorded none.
+func buildVersion() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return ""
+	}
+	return info.Main.Version
+}
+
+// tagUnsafe is every character an image tag may not hold
+// ([A-Za-z0-9_.-] only); a pseudo-version's "+dirty" has one.
+var tagUnsafe = regexp.MustCompile(`[^A-Za-z0-9_.-]`)
+
+// defaultAgentImage is the agent image matching the CLI's own version, so
+// that seal and seal-agent agree on the file format and the CRD. A build
+// without a version names no image: the caller must give --image.
+func defaultAgentImage(version string) (string, error) {
+	if version == "" || version == "(devel)" {
+		return "", withHint(usagef("--image is required: this seal was built without a version, so it cannot tell which seal-agent image matches it"),
+			"build and push the agent image (make image IMAGE=REGISTRY/seal-agent:TAG), then pass --image REGISTRY/seal-agent:TAG")
+	}
+	tag := tagUnsafe.ReplaceAllString(strings.TrimSpace(version), "-")
+	if len(tag) > 128 {
+		tag = tag[:128]
+	}
+	return fmt.Sprintf("%s:%s", agentImageRepository, tag), nil
+}
