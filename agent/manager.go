@@ -102,6 +102,12 @@ func Run(ctx context.Context, opts Options, logOut io.Writer) error {
 	}
 	logger.Info("agent key ready", "secret", opts.AgentNamespace+"/"+opts.KeySecret,
 		"recipients", ring.Len(), "configMap", opts.AgentNamespace+"/"+keyring.PublicKeyConfigMap)
+	if store.Observer, err = newKeyObserver(mgr.GetEventRecorder("seal-agent"), logger.WithName("keyring"), metrics.Registry); err != nil {
+		return err
+	}
+	if err := addKeyWatch(mgr, store); err != nil {
+		return err
+	}
 
 	m, err := controller.NewMetrics(metrics.Registry)
 	if err != nil {

@@ -3,8 +3,8 @@ package keyring
 import (
 	"context"
 	"fmt"
+	"maps"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -28,20 +28,42 @@ const (
 	// RecipientsKey holds every recipient of the ring, one a line, newest
 	// last: during a rotation, files encrypted to all of them open either way.
 	RecipientsKey = "recipients"
+	// KeysKey holds every recipient with its state (active or retiring)
+	// and creation time, as a JSON list of PublishedKey.
+	KeysKey = "keys.json"
 	// generatedKey is the data key bootstrap writes the first identity to.
 	generatedKey = "identity.agekey"
 )
 
 // Store reads and bootstraps the agent's key Secret. It caches the parsed
 // ring by the Secret's resourceVersion, so reading it every sync is one GET.
+// It keeps the Secret's data in memory: when the Secret is deleted while
+// the agent runs, Ring puts it back from memory (and says so through
+// Observer) instead of failing the sync or generating a fresh key.
 type Store struct {
 	Client     client.Client // reads and writes the Secret and ConfigMap
 	Namespace  string
 	SecretName string
+	// Observer hears about what the store does on its own; nil for none.
+	Observer Observer
+	// Now is the clock for new identities' creation time; nil for time.Now.
+	Now func() time.Time
 
 	mu      sync.Mutex
 	version string
 	ring    *keys.Ring
+	data    map[string][]byte // the Secret's data behind ring, to restore it
+}
+
+// Observer is told when the store acts on its own, for events, logs and
+// metrics. Its methods must not block.
+type Observer interface {
+	// Restored: the key Secret was missing and was created again from the
+	// identities held in memory (err is nil), or could not be (err says
+	// why; the ring in memory is used meanwhile).
+	Restored(secret *corev1.Secret, err error)
+	// Generated: a rotation request made a new identity, now active.
+	Generated(secret *corev1.Secret, fingerprint string)
 }
 
 // Bootstrap makes sure the key Secret exists, generating a hybrid identity
@@ -64,23 +86,57 @@ func (s *Store) Bootstrap(ctx context.Context) (*keys.Ring, error) {
 	return ring, nil
 }
 
-// Ring reads the key Secret and returns its identities.
+// Ring reads the key Secret and returns its identities. A Secret deleted
+// after it was read once is restored from memory.
 func (s *Store) Ring(ctx context.Context) (*keys.Ring, error) {
+	ring, _, err := s.current(ctx)
+	return ring, err
+}
+
+// current returns the ring and the Secret it was read from.
+func (s *Store) current(ctx context.Context) (*keys.Ring, *corev1.Secret, error) {
 	var secret corev1.Secret
-	if err := s.Client.Get(ctx, client.ObjectKey{Namespace: s.Namespace, Name: s.SecretName}, &secret); err != nil {
-		return nil, fmt.Errorf("agent key Secret %s/%s: %w", s.Namespace, s.SecretName, err)
-	}
+	key := client.ObjectKey{Namespace: s.Namespace, Name: s.SecretName}
+	err := s.Client.Get(ctx, key, &secret)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if apierrors.IsNotFound(err) && s.ring != nil {
+		restored, rerr := s.restoreLocked(ctx)
+		if s.Observer != nil {
+			s.Observer.Restored(restored, rerr)
+		}
+		return s.ring, restored, nil // the identities in memory open the files meanwhile
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("agent key Secret %s/%s: %w", s.Namespace, s.SecretName, err)
+	}
 	if s.ring != nil && s.version == secret.ResourceVersion {
-		return s.ring, nil
+		return s.ring, &secret, nil
 	}
 	ring, err := FromSecret(&secret)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	s.ring, s.version = ring, secret.ResourceVersion
-	return ring, nil
+	s.ring, s.version, s.data = ring, secret.ResourceVersion, maps.Clone(secret.Data)
+	return ring, &secret, nil
+}
+
+// restoreLocked creates the key Secret again from the data in memory.
+func (s *Store) restoreLocked(ctx context.Context) (*corev1.Secret, error) {
+	secret := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: s.SecretName, Namespace: s.Namespace, Labels: keyLabels()},
+		Type:       corev1.SecretTypeOpaque,
+		Data:       maps.Clone(s.data),
+	}
+	if err := s.Client.Create(ctx, secret); err != nil && !apierrors.IsAlreadyExists(err) {
+		return secret, fmt.Errorf("restoring the agent key Secret %s/%s from memory: %w", s.Namespace, s.SecretName, err)
+	}
+	s.version = secret.ResourceVersion
+	return secret, nil
+}
+
+func keyLabels() map[string]string {
+	return map[string]string{"app.kubernetes.io/name": "seal-agent", "app.kubernetes.io/component": "key"}
 }
 
 // FromSecret parses every data value of secret as an age identity file, in
@@ -116,48 +172,13 @@ func (s *Store) generate(ctx context.Context) error {
 	secret := &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{
 			Name: s.SecretName, Namespace: s.Namespace,
-			Labels: map[string]string{"app.kubernetes.io/name": "seal-agent", "app.kubernetes.io/component": "key"},
+			Labels: keyLabels(),
 		},
 		Type: corev1.SecretTypeOpaque,
 		Data: map[string][]byte{generatedKey: id.MarshalText(time.Now().UTC())},
 	}
 	if err := s.Client.Create(ctx, secret); err != nil && !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("creating the agent key Secret %s/%s: %w", s.Namespace, s.SecretName, err)
-	}
-	return nil
-}
-
-// Publish writes the ring's public recipients to the ConfigMap, changing it
-// only when they differ.
-func (s *Store) Publish(ctx context.Context, ring *keys.Ring) error {
-	recipients := ring.Recipients()
-	data := map[string]string{
-		RecipientKey:  recipients[len(recipients)-1],
-		RecipientsKey: strings.Join(recipients, "\n") + "\n",
-	}
-	key := client.ObjectKey{Namespace: s.Namespace, Name: PublicKeyConfigMap}
-	var cm corev1.ConfigMap
-	err := s.Client.Get(ctx, key, &cm)
-	switch {
-	case apierrors.IsNotFound(err):
-		cm = corev1.ConfigMap{
-			ObjectMeta: metav1.ObjectMeta{Name: key.Name, Namespace: key.Namespace,
-				Labels: map[string]string{"app.kubernetes.io/name": "seal-agent", "app.kubernetes.io/component": "public-key"}},
-			Data: data,
-		}
-		if err := s.Client.Create(ctx, &cm); err != nil && !apierrors.IsAlreadyExists(err) {
-			return fmt.Errorf("publishing the agent recipient in ConfigMap %s: %w", key, err)
-		}
-		return nil
-	case err != nil:
-		return fmt.Errorf("reading ConfigMap %s: %w", key, err)
-	}
-	if cm.Data[RecipientKey] == data[RecipientKey] && cm.Data[RecipientsKey] == data[RecipientsKey] {
-		return nil
-	}
-	cm.Data = data
-	if err := s.Client.Update(ctx, &cm); err != nil {
-		return fmt.Errorf("publishing the agent recipient in ConfigMap %s: %w", key, err)
 	}
 	return nil
 }

@@ -69,8 +69,9 @@ func TestBootstrapGeneratesAHybridKeyOnceAndPublishesIt(t *testing.T) {
 	if !strings.HasPrefix(recipient, "age1pq1") {
 		t.Errorf("recipient %s is not a hybrid recipient", keys.Short(recipient))
 	}
-	want := map[string]string{keyring.RecipientKey: recipient, keyring.RecipientsKey: recipient + "\n"}
-	if diff := cmp.Diff(want, published(t, s)); diff != "" {
+	want := map[string]string{keyring.RecipientKey: recipient, keyring.RecipientsKey: recipient + "\n",
+		keyring.KeysKey: publishedJSON(t, []keyring.PublishedKey{{Recipient: recipient, Fingerprint: keys.Fingerprint(recipient), State: keyring.StateActive}})}
+	if diff := cmp.Diff(want, withoutCreated(t, published(t, s))); diff != "" {
 		t.Errorf("published (-want +got):\n%s", diff)
 	}
 
@@ -113,8 +114,12 @@ func TestRotationAddsAKeyAndPublishesTheNewest(t *testing.T) {
 	if err := s.Publish(ctx, ring); err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]string{keyring.RecipientKey: next.Recipient(), keyring.RecipientsKey: strings.Join(wantRecipients, "\n") + "\n"}
-	if diff := cmp.Diff(want, published(t, s)); diff != "" {
+	want := map[string]string{keyring.RecipientKey: next.Recipient(), keyring.RecipientsKey: strings.Join(wantRecipients, "\n") + "\n",
+		keyring.KeysKey: publishedJSON(t, []keyring.PublishedKey{
+			{Recipient: wantRecipients[0], Fingerprint: keys.Fingerprint(wantRecipients[0]), State: keyring.StateRetiring},
+			{Recipient: next.Recipient(), Fingerprint: keys.Fingerprint(next.Recipient()), State: keyring.StateActive},
+		})}
+	if diff := cmp.Diff(want, withoutCreated(t, published(t, s))); diff != "" {
 		t.Errorf("published (-want +got):\n%s", diff)
 	}
 }
