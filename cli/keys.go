@@ -5,7 +5,7 @@ import "github.com/spf13/cobra"
 func newKeysCmd(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "keys",
-		Short: "See who can decrypt what, rotate recipients, fetch the cluster's key",
+		Short: "See who can decrypt what, rotate recipients, fetch, audit and retire the cluster's keys",
 		Long: `Manage the age recipients encrypted files are wrapped for.
 
 The creation rules of .sops.yaml (the one nearest the working directory, as
@@ -15,7 +15,7 @@ in-cluster seal-agent publishes.`,
 		Args: commandGroupArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(newKeysRotateCmd(f), newKeysListCmd(f), newKeysFetchCmd(f))
+	cmd.AddCommand(newKeysRotateCmd(f), newKeysListCmd(f), newKeysFetchCmd(f), newKeysUsageCmd(f), newKeysRetireCmd(f))
 	return cmd
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
@@ -16,10 +17,14 @@ import (
 
 // keysRotateOptions are the flags and arguments of seal keys rotate.
 type keysRotateOptions struct {
+	kubeTarget // with --cluster: --kubeconfig and --context only, since kubectl's --cluster flag would clash
 	Paths      []string
 	Identities []string
 	NewDataKey bool
 	DryRun     bool
+	Cluster    bool
+	Namespace  string
+	Timeout    time.Duration
 }
 
 func newKeysRotateCmd(f *Factory) *cobra.Command {
@@ -45,7 +50,15 @@ SOPS_AGE_KEY, sops' keys.txt). Files already in line with their rule are
 skipped as up to date, without any key. Each file is replaced atomically, so
 an interrupted rotation leaves every file wholly old or wholly new, and
 running it again finishes the job. A file that fails does not stop the
-others; the exit status is then 1, and each failure is named.`,
+others; the exit status is then 1, and each failure is named. A creation
+rule that breaks the key policy of .sops.yaml (its seal section) is refused.
+
+With --cluster, no file is touched: seal asks seal-agent for a new identity
+(an annotation on its key Secret; the agent generates the key, so the
+private key never leaves the cluster), waits until the agent publishes it
+as the active recipient, and prints every published key with its state
+(active, or retiring) and creation time. The agent decrypts with all of
+them at once, without a restart.`,
 		Example: `  # After adding a recipient to .sops.yaml, or removing one
   seal keys rotate
 
@@ -53,9 +66,18 @@ others; the exit status is then 1, and each failure is named.`,
   seal keys rotate --dry-run clusters/prod
 
   # A key was compromised: drop it from .sops.yaml, then
-  seal keys rotate --new-data-key -i ~/.config/seal/team.agekey`,
+  seal keys rotate --new-data-key -i ~/.config/seal/team.agekey
+
+  # Ask the agent for a new key in the cluster
+  seal keys rotate --cluster --context prod`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Paths = args
+			if opts.Cluster {
+				return runRotateCluster(cmd.Context(), f, opts)
+			}
+			if cmd.Flags().Changed("kubeconfig") || cmd.Flags().Changed("context") || cmd.Flags().Changed("namespace") {
+				return usagef("--kubeconfig, --context and --namespace go with --cluster")
+			}
 			return runKeysRotate(cmd.Context(), f, opts)
 		},
 	}
@@ -63,6 +85,11 @@ others; the exit status is then 1, and each failure is named.`,
 	fl.StringArrayVarP(&opts.Identities, "identity", "i", nil, "identity `FILE` that opens the files (repeatable; default: where sops finds identities)")
 	fl.BoolVar(&opts.NewDataKey, "new-data-key", false, "also replace each file's data key and re-encrypt every value")
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "print what would change (files, recipients added and removed) and change nothing")
+	fl.BoolVar(&opts.Cluster, "cluster", false, "ask seal-agent to generate a new identity in the cluster, and wait until it is published")
+	fl.StringVar(&opts.Kubeconfig, "kubeconfig", "", "with --cluster: kubeconfig `FILE` (default: $KUBECONFIG, else ~/.kube/config)")
+	fl.StringVar(&opts.Context, "context", "", "with --cluster: kubeconfig `CONTEXT` (default: the current one)")
+	fl.StringVarP(&opts.Namespace, "namespace", "n", defaultAgentNamespace, "with --cluster: the `NAMESPACE` seal-agent runs in")
+	fl.DurationVar(&opts.Timeout, "timeout", time.Minute, "with --cluster: how long to wait for the agent to publish the new key")
 	return cmd
 }
 
