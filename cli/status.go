@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/seal-gitops/seal/agent/api/v1alpha1"
@@ -21,8 +22,12 @@ type statusOptions struct {
 	Name          string
 	Namespace     string
 	AllNamespaces bool
-	Output        string
 	Watch         bool
+	NoHeaders     bool
+	// Print binds -o and the template flags; -o json, yaml, name,
+	// jsonpath=… and go-template=… print through cli-runtime's printers,
+	// the table (no -o, or -o wide) is seal's own.
+	Print *genericclioptions.PrintFlags
 }
 
 func newStatusCmd(f *Factory) *cobra.Command {
@@ -42,8 +47,11 @@ READY is the GitSync's Ready condition for its current spec: True when the
 agent applied it, False when the last sync failed (MESSAGE says why), and
 Unknown before the first sync or while a changed spec waits for the agent.
 On a terminal MESSAGE is cut to fit its width; otherwise it is printed
-whole. -o json and -o yaml print the GitSync objects themselves: a List,
-or the object alone when NAME matches exactly one.
+whole; -o wide adds the PATH, SUSPENDED and LAST-ATTEMPTED columns, and
+--no-headers leaves out the header line. -o json, yaml, name, jsonpath=…,
+jsonpath-as-json=…, go-template=… and template print the GitSync objects
+themselves, as kubectl does: a List, or the object alone when NAME matches
+exactly one.
 
 -w keeps watching after the first listing and prints a line (or, with -o
 json or yaml, the object) each time a GitSync changes, until interrupted.
@@ -75,10 +83,14 @@ With -w the status is that of the last state shown.`,
 	fl := cmd.Flags()
 	fl.StringVarP(&opts.Namespace, "namespace", "n", "", "only GitSyncs in `NAMESPACE` (default: every namespace)")
 	fl.BoolVarP(&opts.AllNamespaces, "all-namespaces", "A", false, "GitSyncs in every namespace (the default without -n)")
-	fl.StringVarP(&opts.Output, "output", "o", "table", "output `FORMAT`: table, json or yaml")
 	fl.BoolVarP(&opts.Watch, "watch", "w", false, "after listing, print each change until interrupted")
-	fl.StringVar(&opts.Context, "context", "", "kubeconfig context `NAME` (default: the current context)")
-	fl.StringVar(&opts.Kubeconfig, "kubeconfig", "", "kubeconfig `FILE` (default: $KUBECONFIG, else ~/.kube/config)")
+	fl.BoolVar(&opts.NoHeaders, "no-headers", false, "leave out the table's header line")
+	opts.Print = genericclioptions.NewPrintFlags("")
+	opts.Print.AddFlags(cmd)
+	fl.Lookup("output").Usage = "output `FORMAT`: wide, json, yaml, name, jsonpath=…, jsonpath-as-json=…, go-template=… (default: a table)"
+	opts.addKubeFlags(fl)
+	cmd.ValidArgsFunction = completeGitSyncNames(f, opts)
+	_ = cmd.RegisterFlagCompletionFunc("output", completeFormats([]string{"wide", "json", "yaml", "name", "jsonpath=", "jsonpath-as-json=", "go-template="}))
 	return cmd
 }
 
@@ -110,8 +122,9 @@ func runStatus(ctx context.Context, f *Factory, opts *statusOptions) error {
 	if opts.AllNamespaces && opts.Namespace != "" {
 		return usagef("-n/--namespace and -A/--all-namespaces cannot be combined")
 	}
-	if !slices.Contains([]string{"table", "json", "yaml"}, opts.Output) {
-		return usagef("--output %q: want table, json or yaml", opts.Output)
+	p, err := newStatusPrinter(f, opts, statusScope{namespace: opts.Namespace, name: opts.Name})
+	if err != nil {
+		return err
 	}
 	wd, err := factoryWD(f)
 	if err != nil {
@@ -137,7 +150,6 @@ func runStatus(ctx context.Context, f *Factory, opts *statusOptions) error {
 		return withHint(fmt.Errorf("GitSync %q not found %s of the cluster at %s", opts.Name, scope.where(), where),
 			"seal status without a NAME lists every GitSync")
 	}
-	p := newStatusPrinter(f, opts, scope)
 	if err := p.initial(items); err != nil {
 		return err
 	}
@@ -190,4 +202,38 @@ func terminalWidth(f *Factory) int {
 		return n
 	}
 	return 80
+}
+
+// completeGitSyncNames completes NAME with the GitSyncs of the cluster the
+// command's flags name (in -n NAMESPACE, else every namespace).
+func completeGitSyncNames(f *Factory, opts *statusOptions) cobra.CompletionFunc {
+	return func(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		if len(args) > 0 {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		wd, err := factoryWD(f)
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		cfg, where, err := opts.restConfig(f, wd)
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		c, err := newKubeClient(cfg, where)
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		items, _, err := listGitSyncs(cmd.Context(), c, where, statusScope{namespace: opts.Namespace})
+		if err != nil {
+			cobra.CompDebugln(err.Error(), false)
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		var out []cobra.Completion
+		for _, gs := range items {
+			if strings.HasPrefix(gs.Name, toComplete) && !slices.Contains(out, gs.Name) {
+				out = append(out, gs.Name)
+			}
+		}
+		return out, cobra.ShellCompDirectiveNoFileComp
+	}
 }

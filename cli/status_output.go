@@ -3,8 +3,11 @@ package cli
 import (
 	"fmt"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/watch"
-	"sigs.k8s.io/yaml"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/printers"
 
 	"github.com/seal-gitops/seal/agent/api/v1alpha1"
 )
@@ -12,26 +15,47 @@ import (
 // statusPrinter prints what seal status sees, first the listing and then,
 // with -w, each change; it remembers which GitSyncs shown are Ready.
 type statusPrinter struct {
-	f      *Factory
-	out    *stickyWriter
-	format string // table, json or yaml
-	watch  bool
-	single bool // a NAME was given: one object is printed alone, not in a List
-	scope  statusScope
-	table  *statusTable
-	docs   int               // YAML documents printed, for the --- between them
-	lines  map[string]string // table line last printed per GitSync
-	ready  map[string]bool   // per GitSync shown and not deleted
+	f       *Factory
+	out     *stickyWriter
+	format  string                   // "" (the table), wide, or a cli-runtime printer's
+	printer printers.ResourcePrinter // for formats other than the table
+	watch   bool
+	single  bool // a NAME was given: one object is printed alone, not in a List
+	scope   statusScope
+	table   *statusTable
+	lines   map[string]string // table line last printed per GitSync
+	ready   map[string]bool   // per GitSync shown and not deleted
 }
 
-func newStatusPrinter(f *Factory, opts *statusOptions, scope statusScope) *statusPrinter {
+// newStatusPrinter checks the output flags and returns the printer they
+// ask for.
+func newStatusPrinter(f *Factory, opts *statusOptions, scope statusScope) (*statusPrinter, error) {
 	out := &stickyWriter{w: f.IO.Out}
-	return &statusPrinter{
-		f: f, out: out, format: opts.Output, watch: opts.Watch, single: opts.Name != "", scope: scope,
-		table: &statusTable{w: out, namespaces: scope.namespace == "", maxWidth: terminalWidth(f)},
+	p := &statusPrinter{
+		f: f, out: out, format: *opts.Print.OutputFormat, watch: opts.Watch, single: opts.Name != "", scope: scope,
+		table: &statusTable{w: out, namespaces: scope.namespace == "", maxWidth: terminalWidth(f), noHeaders: opts.NoHeaders, wide: *opts.Print.OutputFormat == "wide"},
 		lines: map[string]string{}, ready: map[string]bool{},
 	}
+	if p.isTable() {
+		return p, nil
+	}
+	if opts.NoHeaders {
+		return nil, usagef("--no-headers applies only to the table (no -o, or -o wide), not to -o %s", p.format)
+	}
+	printer, err := opts.Print.ToPrinter()
+	if genericclioptions.IsNoCompatiblePrinterError(err) {
+		return nil, withHint(usagef("--output %q: unknown format", p.format),
+			"use wide, json, yaml, name, jsonpath=TEMPLATE, jsonpath-as-json=TEMPLATE or go-template=TEMPLATE, or no -o for the table")
+	}
+	if err != nil {
+		return nil, usagef("--output %s: %v", p.format, err)
+	}
+	p.printer = printer
+	return p, nil
 }
+
+// isTable reports whether the output is seal's table.
+func (p *statusPrinter) isTable() bool { return p.format == "" || p.format == "wide" }
 
 func gitSyncKey(gs *v1alpha1.GitSync) string { return gs.Namespace + "/" + gs.Name }
 
@@ -41,7 +65,7 @@ func (p *statusPrinter) initial(items []*v1alpha1.GitSync) error {
 		p.ready[gitSyncKey(gs)] = gitSyncReady(gs)
 	}
 	switch {
-	case p.format == "table" && len(items) == 0:
+	case p.isTable() && len(items) == 0:
 		what := "no GitSyncs found " + p.scope.where()
 		if p.scope.name != "" {
 			what = fmt.Sprintf("no GitSync %q found %s", p.scope.name, p.scope.where())
@@ -50,7 +74,7 @@ func (p *statusPrinter) initial(items []*v1alpha1.GitSync) error {
 			what += "; watching for changes"
 		}
 		fmt.Fprintln(p.f.IO.Err, what)
-	case p.format == "table":
+	case p.isTable():
 		rows := make([]statusRow, len(items))
 		for i, gs := range items {
 			rows[i] = gitSyncRow(gs)
@@ -67,11 +91,15 @@ func (p *statusPrinter) initial(items []*v1alpha1.GitSync) error {
 	case p.single && len(items) == 1:
 		p.object(items[0])
 	default:
-		list := gitSyncListOutput{APIVersion: "v1", Kind: "List", Items: make([]*v1alpha1.GitSync, len(items))}
-		for i, gs := range items {
-			list.Items[i] = forOutput(gs)
+		list := &unstructured.UnstructuredList{Object: map[string]any{"apiVersion": "v1", "kind": "List"}}
+		for _, gs := range items {
+			u, err := toUnstructured(gs)
+			if err != nil {
+				return err
+			}
+			list.Items = append(list.Items, *u)
 		}
-		p.document(list)
+		p.print(list)
 	}
 	return p.out.err
 }
@@ -86,7 +114,7 @@ func (p *statusPrinter) event(typ watch.EventType, gs *v1alpha1.GitSync) {
 	} else {
 		p.ready[key] = gitSyncReady(gs)
 	}
-	if p.format != "table" {
+	if !p.isTable() {
 		p.object(gs)
 		return
 	}
@@ -114,34 +142,35 @@ func (p *statusPrinter) allReady() bool {
 
 func (p *statusPrinter) err() error { return p.out.err }
 
-// gitSyncListOutput is the List -o json and -o yaml print, as kubectl does.
-type gitSyncListOutput struct {
-	APIVersion string              `json:"apiVersion"`
-	Kind       string              `json:"kind"`
-	Items      []*v1alpha1.GitSync `json:"items"`
+// object prints one GitSync alone.
+func (p *statusPrinter) object(gs *v1alpha1.GitSync) {
+	u, err := toUnstructured(gs)
+	if err != nil {
+		if p.out.err == nil {
+			p.out.err = err
+		}
+		return
+	}
+	p.print(u)
 }
 
-// object prints one GitSync as a JSON or YAML document.
-func (p *statusPrinter) object(gs *v1alpha1.GitSync) { p.document(forOutput(gs)) }
-
-func (p *statusPrinter) document(v any) {
+// print prints obj through the cli-runtime printer.
+func (p *statusPrinter) print(obj runtime.Object) {
 	if p.out.err != nil {
 		return
 	}
-	if p.format == "json" {
-		p.out.err = writeJSON(p.out, v)
-		return
+	if err := p.printer.PrintObj(obj, p.out); err != nil && p.out.err == nil {
+		p.out.err = fmt.Errorf("printing -o %s: %w", p.format, err)
 	}
-	data, err := yaml.Marshal(v)
+}
+
+// toUnstructured is gs for output, as the printers take it.
+func toUnstructured(gs *v1alpha1.GitSync) (*unstructured.Unstructured, error) {
+	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(forOutput(gs))
 	if err != nil {
-		p.out.err = fmt.Errorf("encoding YAML output: %w", err)
-		return
+		return nil, fmt.Errorf("GitSync %s/%s: converting for output: %w", gs.Namespace, gs.Name, err)
 	}
-	if p.docs > 0 {
-		fmt.Fprintln(p.out, "---")
-	}
-	p.docs++
-	p.out.Write(data)
+	return &unstructured.Unstructured{Object: m}, nil
 }
 
 // forOutput is a copy of gs with its kind set (lists and watches leave it

@@ -15,6 +15,8 @@ import (
 // statusRow is one GitSync as the table shows it.
 type statusRow struct {
 	Namespace, Name, Source, Revision, Ready, Message string
+	// Shown by -o wide.
+	Path, Suspended, Attempted string
 }
 
 // gitSyncRow describes gs for the table. READY is the Ready condition's
@@ -28,9 +30,18 @@ func gitSyncRow(gs *v1alpha1.GitSync) statusRow {
 		Source:    gs.Spec.URL + "@" + refName(gs.Spec.Ref),
 		Revision:  gs.Status.ShortRevision,
 		Ready:     string(metav1.ConditionUnknown),
+		Path:      gs.Spec.Path,
+		Suspended: fmt.Sprint(gs.Spec.Suspend),
+		Attempted: gs.Status.LastAttemptedRevision[:min(len(gs.Status.LastAttemptedRevision), v1alpha1.ShortRevisionLength)],
 	}
 	if row.Revision == "" {
 		row.Revision = "-"
+	}
+	if row.Path == "" {
+		row.Path = "."
+	}
+	if row.Attempted == "" {
+		row.Attempted = "-"
 	}
 	ready := meta.FindStatusCondition(gs.Status.Conditions, v1alpha1.ConditionReady)
 	reconciling := meta.FindStatusCondition(gs.Status.Conditions, v1alpha1.ConditionReconciling)
@@ -87,22 +98,30 @@ type statusTable struct {
 	// maxWidth is the terminal's width, which MESSAGE is cut to fit; 0
 	// prints messages whole (output to a file or a pipe).
 	maxWidth int
-	widths   []int // of every column but MESSAGE; nil until the header
+	// noHeaders leaves out the header line (--no-headers); wide adds the
+	// columns of -o wide.
+	noHeaders, wide bool
+	widths          []int // of every column but MESSAGE; nil until the header
 }
 
-// printHeader fixes the column widths for rows and prints the header.
+// printHeader fixes the column widths for rows and prints the header
+// (unless noHeaders).
 func (t *statusTable) printHeader(rows []statusRow) {
-	header := t.cells(statusRow{"NAMESPACE", "NAME", "URL@REF", "REVISION", "READY", "MESSAGE"})
+	header := t.cells(statusRow{Namespace: "NAMESPACE", Name: "NAME", Source: "URL@REF", Revision: "REVISION", Ready: "READY", Message: "MESSAGE",
+		Path: "PATH", Suspended: "SUSPENDED", Attempted: "LAST-ATTEMPTED"})
 	// Room for any revision and any READY value, so that later lines
 	// keep to the columns.
-	room := t.cells(statusRow{Revision: strings.Repeat("0", v1alpha1.ShortRevisionLength), Ready: string(metav1.ConditionUnknown)})
+	rev := strings.Repeat("0", v1alpha1.ShortRevisionLength)
+	room := t.cells(statusRow{Revision: rev, Ready: string(metav1.ConditionUnknown), Suspended: "false", Attempted: rev})
 	t.widths = make([]int, len(header)-1)
 	for _, cells := range append([][]string{header, room}, t.allCells(rows)...) {
 		for i := range t.widths {
 			t.widths[i] = max(t.widths[i], utf8.RuneCountInString(cells[i]))
 		}
 	}
-	fmt.Fprintln(t.w, t.line(header, false))
+	if !t.noHeaders {
+		fmt.Fprintln(t.w, t.line(header, false))
+	}
 }
 
 // printRow prints one row, after the header.
@@ -123,6 +142,9 @@ func (t *statusTable) allCells(rows []statusRow) [][]string {
 
 func (t *statusTable) cells(r statusRow) []string {
 	cells := []string{r.Name, r.Source, r.Revision, r.Ready, r.Message}
+	if t.wide {
+		cells = []string{r.Name, r.Source, r.Path, r.Revision, r.Attempted, r.Suspended, r.Ready, r.Message}
+	}
 	if t.namespaces {
 		cells = append([]string{r.Namespace}, cells...)
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/seal-gitops/seal/agent/api/v1alpha1"
@@ -32,30 +33,30 @@ func TestGitSyncRow(t *testing.T) {
 		ready bool
 	}{
 		{"never synced", base(func(*v1alpha1.GitSync) {}),
-			statusRow{"ns", "gs", "https://h/r.git@main", "-", "Unknown", "not synced yet: waiting for seal-agent"}, false},
+			row6("ns", "gs", "https://h/r.git@main", "-", "Unknown", "not synced yet: waiting for seal-agent"), false},
 		{"first sync running", base(func(gs *v1alpha1.GitSync) {
 			gs.Status.Conditions = []metav1.Condition{cond(v1alpha1.ConditionReconciling, "True", 2, "Fetching branch main")}
-		}), statusRow{"ns", "gs", "https://h/r.git@main", "-", "Unknown", "Fetching branch main"}, false},
+		}), row6("ns", "gs", "https://h/r.git@main", "-", "Unknown", "Fetching branch main"), false},
 		{"ready", base(func(gs *v1alpha1.GitSync) {
 			gs.Spec.Ref.Tag = "v1"
 			gs.Status.SetLastAppliedRevision("0123456789abcdef")
 			gs.Status.Conditions = []metav1.Condition{cond(v1alpha1.ConditionReady, "True", 2, "Applied")}
-		}), statusRow{"ns", "gs", "https://h/r.git@v1", "0123456789ab", "True", "Applied"}, true},
+		}), row6("ns", "gs", "https://h/r.git@v1", "0123456789ab", "True", "Applied"), true},
 		{"ready for an older spec", base(func(gs *v1alpha1.GitSync) {
 			gs.Status.Conditions = []metav1.Condition{cond(v1alpha1.ConditionReady, "True", 1, "Applied")}
-		}), statusRow{"ns", "gs", "https://h/r.git@main", "-", "Unknown",
-			"spec changed, waiting for seal-agent to sync it; last sync: Applied"}, false},
+		}), row6("ns", "gs", "https://h/r.git@main", "-", "Unknown",
+			"spec changed, waiting for seal-agent to sync it; last sync: Applied"), false},
 		{"failed, message on several lines", base(func(gs *v1alpha1.GitSync) {
 			gs.Spec.Ref.Commit = "89abcdef0123456789abcdef0123456789abcdef"
 			gs.Status.Conditions = []metav1.Condition{cond(v1alpha1.ConditionReady, "False", 2, "a.yaml: bad\n  b.yaml:\tworse\n")}
-		}), statusRow{"ns", "gs", "https://h/r.git@89abcdef0123", "-", "False", "a.yaml: bad b.yaml: worse"}, false},
+		}), row6("ns", "gs", "https://h/r.git@89abcdef0123", "-", "False", "a.yaml: bad b.yaml: worse"), false},
 		{"suspended", base(func(gs *v1alpha1.GitSync) {
 			gs.Spec.Suspend = true
 			gs.Status.Conditions = []metav1.Condition{cond(v1alpha1.ConditionReady, "True", 2, "Applied")}
-		}), statusRow{"ns", "gs", "https://h/r.git@main", "-", "True", "suspended; Applied"}, true},
+		}), row6("ns", "gs", "https://h/r.git@main", "-", "True", "suspended; Applied"), true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			if diff := cmp.Diff(tt.want, gitSyncRow(tt.gs)); diff != "" {
+			if diff := cmp.Diff(tt.want, gitSyncRow(tt.gs), cmpopts.IgnoreFields(statusRow{}, "Path", "Suspended", "Attempted")); diff != "" {
 				t.Errorf("row (-want +got):\n%s", diff)
 			}
 			if got := gitSyncReady(tt.gs); got != tt.ready {
@@ -65,31 +66,42 @@ func TestGitSyncRow(t *testing.T) {
 	}
 }
 
+// row6 is a row of the default table (the -o wide columns left empty).
+func row6(namespace, name, source, revision, ready, message string) statusRow {
+	return statusRow{Namespace: namespace, Name: name, Source: source, Revision: revision, Ready: ready, Message: message}
+}
+
 func TestStatusTable(t *testing.T) {
 	rows := []statusRow{
-		{"seal-system", "main", "ssh://h/r.git@main", "0123456789ab", "True", "Applied revision 0123456789ab (3 objects)"},
-		{"apps", "x", "https://h/x.git@v1", "-", "False", "fetching: authentication required"},
+		row6("seal-system", "main", "ssh://h/r.git@main", "0123456789ab", "True", "Applied revision 0123456789ab (3 objects)"),
+		row6("apps", "x", "https://h/x.git@v1", "-", "False", "fetching: authentication required"),
 	}
-	later := statusRow{"a-much-longer-namespace", "x", "https://h/x.git@v1", "-", "Unknown", "Fetching"}
+	later := row6("a-much-longer-namespace", "x", "https://h/x.git@v1", "-", "Unknown", "Fetching")
 	for _, tt := range []struct {
 		name       string
 		namespaces bool
 		maxWidth   int
+		noHeaders  bool
 		want       string
 	}{
-		{"no terminal: messages whole", true, 0, `
+		{"no terminal: messages whole", true, 0, false, `
 NAMESPACE    NAME  URL@REF             REVISION      READY    MESSAGE
 seal-system  main  ssh://h/r.git@main  0123456789ab  True     Applied revision 0123456789ab (3 objects)
 apps         x     https://h/x.git@v1  -             False    fetching: authentication required
 a-much-longer-namespace  x     https://h/x.git@v1  -             Unknown  Fetching
 `},
-		{"terminal of 90 columns: messages cut", true, 90, `
+		{"terminal of 90 columns: messages cut", true, 90, false, `
 NAMESPACE    NAME  URL@REF             REVISION      READY    MESSAGE
 seal-system  main  ssh://h/r.git@main  0123456789ab  True     Applied revision 0123456789…
 apps         x     https://h/x.git@v1  -             False    fetching: authentication re…
 a-much-longer-namespace  x     https://h/x.git@v1  -             Unknown  Fetching
 `},
-		{"narrow terminal: messages keep 20 characters", false, 40, `
+		{"--no-headers", false, 0, true, `
+main  ssh://h/r.git@main  0123456789ab  True     Applied revision 0123456789ab (3 objects)
+x     https://h/x.git@v1  -             False    fetching: authentication required
+x     https://h/x.git@v1  -             Unknown  Fetching
+`},
+		{"narrow terminal: messages keep 20 characters", false, 40, false, `
 NAME  URL@REF             REVISION      READY    MESSAGE
 main  ssh://h/r.git@main  0123456789ab  True     Applied revision 01…
 x     https://h/x.git@v1  -             False    fetching: authentic…
@@ -98,7 +110,7 @@ x     https://h/x.git@v1  -             Unknown  Fetching
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var out bytes.Buffer
-			table := &statusTable{w: &out, namespaces: tt.namespaces, maxWidth: tt.maxWidth}
+			table := &statusTable{w: &out, namespaces: tt.namespaces, maxWidth: tt.maxWidth, noHeaders: tt.noHeaders}
 			table.printHeader(rows)
 			for _, r := range append(rows, later) {
 				table.printRow(r)

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/seal-gitops/seal/agent/api/v1alpha1"
@@ -83,8 +85,16 @@ func TestStatus(t *testing.T) {
 			"seal: hint: seal status without a NAME lists every GitSync\n"}},
 		{"-n with -A", []string{"-n", "team-a", "-A"}, "", ExitUsage, []string{
 			"seal: error: -n/--namespace and -A/--all-namespaces cannot be combined\n"}},
-		{"bad output", []string{"-o", "wide"}, "", ExitUsage, []string{
-			"seal: error: --output \"wide\": want table, json or yaml\n"}},
+		{"wide", []string{"-o", "wide"}, "status-wide.txt", ExitFailure, nil},
+		{"no headers", []string{"-n", "team-a", "--no-headers"}, "status-no-headers.txt", ExitFailure, nil},
+		{"name", []string{"-o", "name"}, "status-name-output.txt", ExitFailure, nil},
+		{"jsonpath", []string{"-o", "jsonpath={range .items[*]}{.metadata.namespace}/{.metadata.name}={.spec.path}{\"\\n\"}{end}"}, "status-jsonpath.txt", ExitFailure, nil},
+		{"go-template of one object", []string{"production", "-n", "team-a", "-o", "go-template={{.spec.url}}"}, "status-go-template.txt", ExitOK, nil},
+		{"bad output", []string{"-o", "table"}, "", ExitUsage, []string{
+			"seal: error: --output \"table\": unknown format\n",
+			"seal: hint: use wide, json, yaml, name, jsonpath=TEMPLATE"}},
+		{"--no-headers with json", []string{"-o", "json", "--no-headers"}, "", ExitUsage, []string{
+			"seal: error: --no-headers applies only to the table (no -o, or -o wide), not to -o json\n"}},
 		{"two names", []string{"a", "b"}, "", ExitUsage, []string{
 			"seal: error: seal status takes at most one NAME, got 2 arguments\n"}},
 	} {
@@ -193,4 +203,36 @@ func TestStatusWatch(t *testing.T) {
 	if errOut.String() != "" {
 		t.Errorf("stderr: %s", errOut.String())
 	}
+}
+
+// TestStatusKubeFlags: completion reads GitSync names from the cluster the
+// flags name, and cli-runtime's flags (--as, --server) reach the requests.
+func TestStatusKubeFlags(t *testing.T) {
+	c := startCluster(t, true)
+	statusFixtures(t, c)
+	kc := []string{"--kubeconfig", c.Kubeconfig}
+
+	r := runSeal(t, t.TempDir(), nil, "", append([]string{"__complete", "status"}, append(kc, "")...)...)
+	if diff := cmp.Diff(cliRun{Stdout: "production\nstaging\npinned\n:4\n"}, scrubCompletion(r)); diff != "" {
+		t.Errorf("names in every namespace (-want +got):\n%s", diff)
+	}
+	r = runSeal(t, t.TempDir(), nil, "", append([]string{"__complete", "status", "-n", "team-a"}, append(kc, "st")...)...)
+	if diff := cmp.Diff(cliRun{Stdout: "staging\n:4\n"}, scrubCompletion(r)); diff != "" {
+		t.Errorf("names in team-a (-want +got):\n%s", diff)
+	}
+
+	r = runSeal(t, t.TempDir(), nil, "", append([]string{"status", "--as", "someone-else"}, kc...)...)
+	if r.Code != ExitFailure || !strings.Contains(r.Stderr, `User "someone-else" cannot list resource "gitsyncs"`) {
+		t.Errorf("--as: exit %d, stderr:\n%s", r.Code, r.Stderr)
+	}
+	r = runSeal(t, t.TempDir(), nil, "", append([]string{"status", "--server", "https://127.0.0.1:1"}, kc...)...)
+	if r.Code != ExitFailure || !strings.Contains(r.Stderr, "cannot reach the cluster at https://127.0.0.1:1") {
+		t.Errorf("--server: exit %d, stderr:\n%s", r.Code, r.Stderr)
+	}
+}
+
+// scrubCompletion drops cobra's debug lines from a completion's stderr.
+func scrubCompletion(r cliRun) cliRun {
+	r.Stderr = ""
+	return r
 }
