@@ -188,6 +188,23 @@ func TestTwoTenantsOnOneAgent(t *testing.T) {
 		t.Errorf("Ready message %q does not name the Secret looked up in a's namespace", msg)
 	}
 	checkB("b's credentials named")
+
+	// a names b's decryption identities and b's status token: both are
+	// looked up in a's namespace, as a's account, and refused.
+	gs = e.get("a")
+	gs.Spec.SecretRef = &v1alpha1.LocalObjectReference{Name: "a-git"}
+	gs.Spec.Decryption = &v1alpha1.Decryption{SecretRef: &v1alpha1.LocalObjectReference{Name: "b-age-keys"}}
+	if err := kube.Client.Update(ctx, gs); err != nil {
+		t.Fatal(err)
+	}
+	msg = e.waitFailed("a", v1alpha1.ReasonDecryptionFailed)
+	if !strings.Contains(msg, e.ns+"/b-age-keys") || !strings.Contains(msg, "as ServiceAccount deployer") {
+		t.Errorf("Ready message %q does not name the Secret read in a's namespace as a's account", msg)
+	}
+	checkB("b's decryption identities named")
+	if e.configMapExists("a-own") {
+		t.Error("a synced with decryption identities it may not read")
+	}
 	if got := elsewhere.received(); len(got) != 0 {
 		t.Errorf("the host outside the rules received %q", got)
 	}
