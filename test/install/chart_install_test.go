@@ -54,6 +54,8 @@ func TestChartInstall(t *testing.T) {
 		spec := vals["gitSyncs"].([]any)[0].(map[string]any)["spec"].(map[string]any)
 		spec["url"], spec["path"], spec["ref"] = git.HTTPURL(repo.Name), "config", map[string]any{"branch": "main"}
 		spec["secretRef"], spec["targetNamespace"] = map[string]any{"name": "git-credentials"}, team
+		// The cluster-mode release above installed the CRD and owns it.
+		vals["crds"] = map[string]any{"install": false}
 		rel := installChart(t, "tenant", ns, vals)
 		mustExist(ctx, t, objects(t, rel.Manifest))
 

@@ -15,7 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
-var update = flag.Bool("update", false, "copy manifests/crd into the chart's crds/")
+var update = flag.Bool("update", false, "copy manifests/crd into the chart's files/")
 
 // tenantValues is tenant mode with two GitSyncs, a custom key Secret name
 // and rights limited to the team namespaces.
@@ -66,7 +66,7 @@ func TestChartLint(t *testing.T) {
 // generate` writes from the Go types. -update copies it.
 func TestChartCRD(t *testing.T) {
 	src := filepath.Join(root, "manifests", "crd", "seal.dev_gitsyncs.yaml")
-	dst := filepath.Join(chartDir, "crds", "seal.dev_gitsyncs.yaml")
+	dst := filepath.Join(chartDir, "files", "seal.dev_gitsyncs.yaml")
 	want, err := os.ReadFile(src)
 	if err != nil {
 		t.Fatal(err)
@@ -140,6 +140,27 @@ func TestChartRender(t *testing.T) {
 		vals: map[string]any{"rbac": map[string]any{"scope": "tenant"},
 			"gitSyncs": []any{map[string]any{"name": "apps", "spec": map[string]any{"url": "https://git.example/env.git"}}}},
 		wantErr: "gitSyncs: apps needs spec.serviceAccountName with rbac.scope=tenant",
+	}, {
+		name: "PodDisruptionBudget and ServiceMonitor",
+		vals: map[string]any{"podDisruptionBudget": map[string]any{"enabled": true}, "serviceMonitor": map[string]any{"enabled": true},
+			"crds": map[string]any{"install": false}},
+		wantKinds: []string{
+			"ClusterRole /rel-seal-agent", "ClusterRole /rel-seal-agent-credentials",
+			"ClusterRoleBinding /rel-seal-agent", "ClusterRoleBinding /rel-seal-agent-apply",
+			"ClusterRoleBinding /rel-seal-agent-credentials",
+			"Deployment ops/rel-seal-agent", "PodDisruptionBudget ops/rel-seal-agent", "Role ops/rel-seal-agent", "RoleBinding ops/rel-seal-agent",
+			"Service ops/rel-seal-agent-metrics", "ServiceAccount ops/rel-seal-agent", "ServiceMonitor ops/rel-seal-agent",
+		},
+		wantArgs: []string{"--leader-elect", "--key-secret=seal-agent-key", "--data-dir=/var/cache/seal-agent",
+			"--metrics-bind-address=:8080", "--health-probe-bind-address=:8081", "--log-format=json"},
+	}, {
+		name:    "an unknown value",
+		vals:    map[string]any{"podLabel": map[string]any{"team": "x"}},
+		wantErr: "podLabel",
+	}, {
+		name:    "an unknown nested value",
+		vals:    map[string]any{"serviceMonitor": map[string]any{"enable": true}},
+		wantErr: "enable",
 	}, {
 		name:    "unknown rbac scope",
 		vals:    map[string]any{"rbac": map[string]any{"scope": "namespace"}},

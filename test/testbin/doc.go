@@ -1,5 +1,5 @@
 // Package testbin builds the real programs Seal's tests run against —
-// kube-apiserver, etcd, kubectl and the sops CLI — from source at pinned
+// kube-apiserver, etcd, kubectl, the sops CLI and the helm CLI — from source at pinned
 // versions, and caches them outside the repository.
 //
 // Each program is built from a small module under test/tools whose go.mod

@@ -43,10 +43,17 @@ var tools = []tool{
 		names:    []string{"sops"},
 		hint:     "about a minute",
 	},
+	{
+		dir:      "helm",
+		version:  "v3.22.0",
+		packages: []string{"helm.sh/helm/v3/cmd/helm"},
+		names:    []string{"helm"},
+		hint:     "about two minutes",
+	},
 }
 
 // Path returns the path of the named program ("kube-apiserver", "kubectl",
-// "etcd" or "sops"), building it first when the cache does not hold it.
+// "etcd", "sops" or "helm"), building it first when the cache does not hold it.
 func Path(name string) (string, error) {
 	for _, t := range tools {
 		for _, n := range t.names {
