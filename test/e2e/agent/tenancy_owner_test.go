@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -103,12 +104,13 @@ func TestAnObjectHandedOverMovesToTheNewGitSync(t *testing.T) {
 func TestObjectsOfTheSharedFieldManagerMigrateOnTheFirstSync(t *testing.T) {
 	e := newEnv(t)
 	// What an agent before per-GitSync field managers left behind.
-	old := &corev1.ConfigMap{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
-		ObjectMeta: metav1.ObjectMeta{Name: "web-config", Namespace: e.ns, Labels: map[string]string{v1alpha1.LabelGitSyncName: "app", v1alpha1.LabelGitSyncNamespace: e.ns}},
-		Data:       map[string]string{"greeting": "hello", "old-key": "gone-from-git"},
-	}
-	if err := kube.Client.Patch(e.ctx, old, client.Apply, client.FieldOwner("seal-agent"), client.ForceOwnership); err != nil { //nolint:staticcheck // Patch with client.Apply is how the old agent wrote
+	old := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "v1", "kind": "ConfigMap",
+		"metadata": map[string]any{"name": "web-config", "namespace": e.ns,
+			"labels": map[string]any{v1alpha1.LabelGitSyncName: "app", v1alpha1.LabelGitSyncNamespace: e.ns}},
+		"data": map[string]any{"greeting": "hello", "old-key": "gone-from-git"},
+	}}
+	if err := kube.Client.Apply(e.ctx, client.ApplyConfigurationFromUnstructured(old), client.FieldOwner("seal-agent"), client.ForceOwnership); err != nil {
 		t.Fatal(err)
 	}
 	sha := e.commit("app", map[string][]byte{"config.yaml": configMap("web-config", "hello")})
