@@ -196,7 +196,7 @@ func TestDefaultAgentImage(t *testing.T) {
 }
 
 func TestInstallHelp(t *testing.T) {
-	for _, cmd := range []string{"bootstrap", "status", "uninstall"} {
+	for _, cmd := range []string{"bootstrap", "status", "uninstall", "import"} {
 		t.Run(cmd, func(t *testing.T) {
 			r := runSeal(t, t.TempDir(), nil, "", cmd, "--help")
 			if r.Code != ExitOK || r.Stderr != "" {

@@ -3,7 +3,8 @@ package cli
 import "github.com/spf13/cobra"
 
 // addInstallCommands adds bootstrap (install seal-agent and a first
-// GitSync), status (how the cluster's GitSyncs are doing) and uninstall.
+// GitSync), status (how the cluster's GitSyncs are doing), uninstall, and
+// import (from Bitnami Sealed Secrets).
 func addInstallCommands(root *cobra.Command, f *Factory) {
-	root.AddCommand(newBootstrapCmd(f), newStatusCmd(f), newUninstallCmd(f))
+	root.AddCommand(newBootstrapCmd(f), newStatusCmd(f), newUninstallCmd(f), newImportCmd(f))
 }
