@@ -30,7 +30,9 @@ func rotationSecret(ns string, i int) (manifest, value string) {
 // beside the old ones with no restart and no failed sync; retiring the old
 // key is refused while the applied revision needs it; the key Secret
 // deleted while the agent runs is restored with the same identities and a
-// Warning event, and the next sync succeeds.
+// Warning event, and the next sync succeeds; once every file is re-sealed
+// for the new key, retiring the old one is accepted, the agent publishes
+// the new key alone, and a later sync succeeds.
 func TestKeyRotationInCluster(t *testing.T) {
 	e := newEnv(t)
 	e.createGitSync("apps", time.Hour, nil)
@@ -127,5 +129,33 @@ func TestKeyRotationInCluster(t *testing.T) {
 	})
 	if !strings.Contains(e.agent.Output(), "the agent key Secret was deleted; restored it") {
 		t.Error("the agent's log does not say the key Secret was restored")
+	}
+
+	// The files for the old key replaced by files for the new one: retire
+	// is accepted, and a sync afterwards still succeeds with the new key.
+	replaced := map[string][]byte{}
+	for i := range keyRotationFiles {
+		m, v := rotationSecret(e.ns, i)
+		replaced[fmt.Sprintf("s%03d.yaml", i)] = e.seal(m, v)
+	}
+	gs = e.waitApplied("apps", e.commit("re-sealed for the new key", replaced))
+	if len(gs.Status.DecryptionKeys) != 1 || gs.Status.DecryptionKeys[0].Fingerprint != keys.Fingerprint(newR) {
+		t.Fatalf("status.decryptionKeys after re-sealing = %v, want the new key only", gs.Status.DecryptionKeys)
+	}
+	res = seal("", "keys", "retire", keys.Fingerprint(oldR), "--secret", e.ns+"/"+keyring.DefaultSecretName, "--yes")
+	if res.ExitCode != 0 {
+		t.Fatalf("retire once unused: exit %d\n%s%s", res.ExitCode, res.Stdout, res.Stderr)
+	}
+	e.eventually(30*time.Second, "the agent publishes the new key alone", func() (bool, error) {
+		var cm corev1.ConfigMap
+		if err := kube.Client.Get(e.ctx, client.ObjectKey{Namespace: e.ns, Name: keyring.PublicKeyConfigMap}, &cm); err != nil {
+			return false, err
+		}
+		return cm.Data[keyring.RecipientsKey] == newR+"\n", nil
+	})
+	m3, v3 := rotationSecret(e.ns, keyRotationFiles+2)
+	e.waitApplied("apps", e.commit("after the old key was retired", map[string][]byte{"last.yaml": e.seal(m3, v3)}))
+	if e.secretData(fmt.Sprintf("s%03d", keyRotationFiles+2))["password"] != v3 {
+		t.Error("a Secret committed after the retirement was not applied")
 	}
 }
