@@ -76,7 +76,7 @@ func checkEncrypted(s *auditFile, rs *sopsRules) []finding {
 	for _, p := range pts {
 		fs = append(fs, finding{File: s.Name, Line: p.Line, Code: codeUnencrypted, Key: p.Path,
 			Problem: fmt.Sprintf("value %s is not encrypted, although the file's encryption rules cover it", p.Path),
-			Fix:     "remove it, then add it again with `seal edit " + s.Name + "`"})
+			Fix:     "remove the line (the MAC no longer matches while it is there), then set the value again with `seal set " + s.Name + " " + p.Path + "` (it reads the value from stdin)"})
 	}
 	fs = append(fs, policyFindings(s, line, md.Recipients, rs)...)
 	rule, err := rs.ruleFor(s.Abs)
@@ -105,7 +105,7 @@ func checkPlain(s *auditFile, rs *sopsRules) []finding {
 	if err != nil {
 		if secretTextRe.Match(s.Data) && !templateRe.Match(s.Data) {
 			return []finding{{File: s.Name, Line: 1, Code: codeMalformed, Problem: cryptoErrText(err) + "; it looks like a Secret, so it cannot be left unchecked",
-				Fix: "fix the syntax, then encrypt it with `seal encrypt " + s.Name + "`"}}
+				Fix: "fix the syntax, then encrypt it with `seal encrypt -i " + s.Name + "`"}}
 		}
 		return nil // not a manifest seal can read, and not a Secret
 	}
@@ -117,7 +117,7 @@ func checkPlain(s *auditFile, rs *sopsRules) []finding {
 	for _, p := range pts {
 		fs = append(fs, finding{File: s.Name, Line: p.Line, Code: codePlaintext, Key: p.Path,
 			Problem: fmt.Sprintf("Secret value %s is in plaintext", p.Path),
-			Fix:     "encrypt the file with `seal encrypt " + s.Name + "`"})
+			Fix:     "encrypt the file with `seal encrypt -i " + s.Name + "`"})
 	}
 	if _, err := rs.ruleFor(s.Abs); err != nil {
 		code, problem, fix := rs.ruleProblem(s.Name, err)

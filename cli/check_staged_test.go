@@ -35,13 +35,13 @@ func TestCheckStaged(t *testing.T) {
 		name: "the index holds a plaintext Secret",
 		wd:   dir,
 		args: []string{"check", "--staged"},
-		want: cliRun{Code: ExitFailure, Stdout: "secrets/db.yaml:8: Secret value stringData.password is in plaintext — encrypt the file with `seal encrypt secrets/db.yaml`\n" +
+		want: cliRun{Code: ExitFailure, Stdout: "secrets/db.yaml:8: Secret value stringData.password is in plaintext — encrypt the file with `seal encrypt -i secrets/db.yaml`\n" +
 			"checked 2 files: 1 problem in 1 file\n"},
 	}, {
 		name: "from a subdirectory, names relative to it",
 		wd:   filepath.Join(dir, "secrets"),
 		args: []string{"check", "--staged", "."},
-		want: cliRun{Code: ExitFailure, Stdout: "db.yaml:8: Secret value stringData.password is in plaintext — encrypt the file with `seal encrypt db.yaml`\n" +
+		want: cliRun{Code: ExitFailure, Stdout: "db.yaml:8: Secret value stringData.password is in plaintext — encrypt the file with `seal encrypt -i db.yaml`\n" +
 			"checked 1 file: 1 problem in 1 file\n"},
 	}, {
 		name: "limited to a path with nothing wrong staged",

@@ -187,7 +187,7 @@ func TestCheckExitCodes(t *testing.T) {
 	}{
 		{"clean", func() {}, []string{"check"}, 0, "checked 1 file: no problems\n"},
 		{"plaintext Secret", func() { e.write("secrets/db.yaml", auditSecret) }, []string{"check"}, 1,
-			"secrets/db.yaml:8: Secret value stringData.password is in plaintext — encrypt the file with `seal encrypt secrets/db.yaml`\n" +
+			"secrets/db.yaml:8: Secret value stringData.password is in plaintext — encrypt the file with `seal encrypt -i secrets/db.yaml`\n" +
 				"checked 2 files: 1 problem in 1 file\n"},
 		{"bad flag", func() {}, []string{"check", "--nope"}, 2, ""},
 		{"bad output format", func() {}, []string{"check", "-o", "xml"}, 2, ""},
