@@ -308,4 +308,3 @@ func clusterSecrets(f *Factory, opts *importOptions, wd string) (secretSource, e
 		return &s, nil
 	}, nil
 }
-
