@@ -55,23 +55,23 @@ func TestSealAttacks(t *testing.T) {
 			files: func(s *sealEnv) (string, []string, map[string][]byte) {
 				return "patches:\n- target: {kind: Secret, name: db}\n  options: {allowKindChange: true}\n  patch: |-\n    apiVersion: v1\n    kind: ConfigMap\n    metadata:\n      name: db\n", nil, nil
 			}},
-		{name: "configMapGenerator files names the sealed file",
-			mention: []string{"apps/db.yaml", "ConfigMap {ns}/leak"},
+		{name: "configMapGenerator files names a sealed file",
+			mention: []string{"apps/copy.yaml", "ConfigMap leak-"},
 			files: func(s *sealEnv) (string, []string, map[string][]byte) {
-				return "configMapGenerator:\n- name: leak\n  files: [db.yaml]\n", nil, nil
+				return "configMapGenerator:\n- name: leak\n  files: [copy.yaml]\n", nil, map[string][]byte{"apps/copy.yaml": s.db}
 			}},
-		{name: "secretGenerator files names the sealed file",
-			mention: []string{"apps/db.yaml", "Secret {ns}/leak"},
+		{name: "secretGenerator files names a sealed file",
+			mention: []string{"apps/copy.yaml", "Secret {ns}/leak-"},
 			files: func(s *sealEnv) (string, []string, map[string][]byte) {
-				return "secretGenerator:\n- name: leak\n  files: [db.yaml]\n", nil, nil
+				return "secretGenerator:\n- name: leak\n  files: [copy.yaml]\n", nil, map[string][]byte{"apps/copy.yaml": s.db}
 			}},
 		{name: "replacement copies it into ConfigMap data",
-			mention: []string{"apps/db.yaml", "ConfigMap {ns}/web-config", "data.greeting"},
+			mention: []string{"apps/db.yaml", "ConfigMap web-config", "data.greeting"},
 			files: func(s *sealEnv) (string, []string, map[string][]byte) {
 				return replacement("Secret", "db", "stringData.password", "ConfigMap", "web-config", "data.greeting"), nil, nil
 			}},
 		{name: "replacement copies it into an annotation",
-			mention: []string{"apps/db.yaml", "ConfigMap {ns}/web-config", "metadata.annotations.leak"},
+			mention: []string{"apps/db.yaml", "ConfigMap web-config", "metadata.annotations.leak"},
 			files: func(s *sealEnv) (string, []string, map[string][]byte) {
 				return replacement("Secret", "db", "stringData.password", "ConfigMap", "web-config", "metadata.annotations.leak"), nil, nil
 			}},

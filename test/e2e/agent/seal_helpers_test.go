@@ -51,7 +51,7 @@ type sealEnv struct {
 // newSealEnv starts an agent and a second namespace; the leak check that
 // searches every escaped form runs after the agent has stopped, so it sees
 // its whole log.
-func newSealEnv(t *testing.T) *sealEnv {
+func newSealEnv(t *testing.T, agentArgs ...string) *sealEnv {
 	t.Helper()
 	s := &sealEnv{}
 	t.Cleanup(func() {
@@ -59,7 +59,7 @@ func newSealEnv(t *testing.T) *sealEnv {
 			s.checkNoLeakedForms()
 		}
 	})
-	s.env = newEnv(t)
+	s.env = newEnv(t, agentArgs...)
 	other, err := kube.Namespace(s.ctx, "e2e-other")
 	if err != nil {
 		t.Fatal(err)
@@ -124,6 +124,8 @@ type sealAttack struct {
 	files func(s *sealEnv) (extra string, resources []string, files map[string][]byte)
 	// gitsync, when set, adjusts GitSync apps before it is created.
 	gitsync func(s *sealEnv, gs *v1alpha1.GitSync)
+	// agentArgs are extra flags for the agent.
+	agentArgs []string
 	// check, when set, checks more once the revision was refused.
 	check func(s *sealEnv)
 }
@@ -134,7 +136,7 @@ type sealAttack struct {
 // changed (no apply, no prune, same inventory), and that the next revision
 // without the attack applies the change and prunes keep-config.
 func (a sealAttack) run(t *testing.T) {
-	s := newSealEnv(t)
+	s := newSealEnv(t, a.agentArgs...)
 	s.start(func(gs *v1alpha1.GitSync) {
 		if a.gitsync != nil {
 			a.gitsync(s, gs)
@@ -157,6 +159,7 @@ func (a sealAttack) run(t *testing.T) {
 		reason = v1alpha1.ReasonSealViolation
 	}
 	msg := s.waitFailed("apps", reason)
+	t.Logf("Ready message: %s", msg)
 	for _, m := range a.mention {
 		if m = s.sub(m); !strings.Contains(msg, m) {
 			t.Errorf("Ready message does not name %q:\n%s", m, msg)
