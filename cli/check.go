@@ -109,7 +109,9 @@ func runCheck(ctx context.Context, f *Factory, opts *checkOptions) error {
 	}
 	rs := loadSopsRules(wd)
 	var fs []finding
+	prog := newProgress(f, "check", len(srcs))
 	for i := range srcs {
+		prog.step()
 		s := &srcs[i]
 		if !opts.Staged {
 			if err := readAuditFile(s); err != nil {
@@ -121,6 +123,7 @@ func runCheck(ctx context.Context, f *Factory, opts *checkOptions) error {
 		fs = append(fs, checkSource(s, rs)...)
 		s.Data = nil
 	}
+	prog.finish()
 	fs = append(fs, rulePolicyFindings(rs)...)
 	fs = groupConfigFindings(fs, rs)
 	slices.SortStableFunc(fs, func(a, b finding) int {

@@ -1,0 +1,49 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// TestCheckProgress: seal check over many files prints plain progress
+// lines on a stderr that is not a terminal (CI, pipes), a bar redrawn in
+// place on one, and nothing for a small batch.
+func TestCheckProgress(t *testing.T) {
+	dir := t.TempDir()
+	for i := range 120 {
+		auditWrite(t, filepath.Join(dir, fmt.Sprintf("app/cm-%03d.yaml", i)), auditConfigMap)
+	}
+
+	r := runSeal(t, dir, nil, "", "check")
+	var want strings.Builder
+	for _, n := range []int{12, 24, 36, 48, 60, 72, 84, 96, 108, 120} {
+		fmt.Fprintf(&want, "check: %d/120 files (%d%%)\n", n, n*100/120)
+	}
+	if diff := cmp.Diff(cliRun{Stdout: "checked 120 files: no problems\n", Stderr: want.String()}, r); diff != "" {
+		t.Errorf("not a terminal (-want +got):\n%s", diff)
+	}
+
+	f, out, errOut := testFactory(dir, nil, "")
+	f.IO.ErrTerminal = true
+	if code := run(context.Background(), f, []string{"check"}); code != ExitOK {
+		t.Fatalf("terminal: exit %d: %s", code, errOut)
+	}
+	if out.String() != "checked 120 files: no problems\n" {
+		t.Errorf("terminal: stdout %q", out)
+	}
+	bar := errOut.String()
+	if !strings.Contains(bar, "\r") || !strings.Contains(bar, "check") || !strings.Contains(bar, "/120") || strings.Contains(bar, "\n") {
+		t.Errorf("terminal: want a bar redrawn in place (\\r, no newline), got %q", bar)
+	}
+
+	small := t.TempDir()
+	auditWrite(t, filepath.Join(small, "cm.yaml"), auditConfigMap)
+	if r := runSeal(t, small, nil, "", "check"); r.Stderr != "" {
+		t.Errorf("small batch: stderr %q", r.Stderr)
+	}
+}
