@@ -94,7 +94,9 @@ func runEncrypt(ctx context.Context, f *Factory, opts *encryptOptions) error {
 	}
 	single := len(ins) == 1 && !walked
 	var sum encSummary
+	prog := newProgress(f, "encrypt", len(ins))
 	for _, in := range ins {
+		prog.step()
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -110,6 +112,7 @@ func runEncrypt(ctx context.Context, f *Factory, opts *encryptOptions) error {
 		}
 		sum.add(res)
 	}
+	prog.finish()
 	if !single {
 		fmt.Fprintln(f.IO.Err, sum.String())
 	}

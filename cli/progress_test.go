@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/seal-gitops/seal/keys"
 )
 
 // TestCheckProgress: seal check over many files prints plain progress
@@ -45,5 +47,25 @@ func TestCheckProgress(t *testing.T) {
 	auditWrite(t, filepath.Join(small, "cm.yaml"), auditConfigMap)
 	if r := runSeal(t, small, nil, "", "check"); r.Stderr != "" {
 		t.Errorf("small batch: stderr %q", r.Stderr)
+	}
+}
+
+// TestEncryptProgress: seal encrypt -i over a directory of many Secrets
+// prints plain progress lines before its summary when stderr is not a
+// terminal.
+func TestEncryptProgress(t *testing.T) {
+	dir := t.TempDir()
+	a := newCryptKey(t, filepath.Join(dir, "keys"), "A", keys.X25519)
+	for i := range 100 {
+		cryptWrite(t, filepath.Join(dir, fmt.Sprintf("secrets/s-%03d.yaml", i)), cryptTwoSecrets)
+	}
+	r := runSeal(t, dir, nil, "", "encrypt", "-i", "-r", a.recipient(), "secrets")
+	var want strings.Builder
+	for n := 10; n <= 100; n += 10 {
+		fmt.Fprintf(&want, "encrypt: %d/100 files (%d%%)\n", n, n)
+	}
+	want.WriteString("encrypted 100 files\n")
+	if diff := cmp.Diff(cliRun{Stderr: want.String()}, r); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
