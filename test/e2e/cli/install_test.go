@@ -116,7 +116,9 @@ func TestInstall(t *testing.T) {
 	}
 
 	bootstrap := []string{"bootstrap", "--url", git.SSHURL("environments"), "--branch", "main", "--path", "clusters/e2e",
-		"--ssh-key", filepath.Join(keyDir, "deploy-key"), "--known-hosts", filepath.Join(keyDir, "known_hosts")}
+		"--ssh-key", filepath.Join(keyDir, "deploy-key"), "--known-hosts", filepath.Join(keyDir, "known_hosts"),
+		// The test build has no version, so it names no default image.
+		"--image", "registry.example.com/seal-agent:e2e"}
 	done := make(chan harness.Result, 1)
 	go func() {
 		res, _ := harness.Run(ctx, harness.Command{Path: bin.Seal, Dir: repo.Dir(), Args: append(bootstrap, "--kubeconfig", kube.Kubeconfig)})
