@@ -57,9 +57,8 @@ decrypt); --replace makes the agent's key the rule's only recipient. Run
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&opts.Context, "context", "", "kubeconfig context `NAME` (default: the current context)")
 	fl.StringVarP(&opts.Namespace, "namespace", "n", defaultAgentNamespace, "`NAMESPACE` seal-agent runs in")
-	fl.StringVar(&opts.Kubeconfig, "kubeconfig", "", "kubeconfig `FILE` (default: $KUBECONFIG, else ~/.kube/config)")
+	opts.addKubeFlags(fl)
 	fl.StringVar(&opts.UpdateConfig, "update-config", "", "add the key to the .sops.yaml creation rule with this `PATH_REGEX` (created when missing)")
 	fl.BoolVar(&opts.Replace, "replace", false, "with --update-config: make the agent's key the rule's only recipient")
 	return cmd
