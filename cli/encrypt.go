@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	"github.com/seal-gitops/seal/crypto"
 	"github.com/seal-gitops/seal/internal/atomicfile"
@@ -18,6 +19,8 @@ type encryptOptions struct {
 	InPlace          bool
 	Verbose          bool
 	FilenameOverride string // for stdin: the name rules and format go by
+	Namespace        string // set on Secrets without one
+	BindSecret       string // NAMESPACE/NAME: encrypt generator inputs for that Secret
 }
 
 func newEncryptCmd(f *Factory) *cobra.Command {
@@ -45,6 +48,16 @@ everything else stays readable. Directories are walked for .yaml, .yml and
 that are not Secrets are skipped. A file that is already encrypted is left
 byte for byte as it is.
 
+Every Secret is sealed for its kind, namespace and name: the agent applies
+its values to that Secret only. A Secret without metadata.namespace is
+refused unless --namespace gives one, which is then written into the file.
+
+A file that a kustomize secretGenerator reads (a dotenv file for envs:, or
+any file for files:) is not a manifest: encrypt it with --bind-secret
+NAMESPACE/NAME, naming the Secret the generator makes. Every value is
+encrypted and the binding sealed with them; the agent accepts the file only
+in a secretGenerator of that name in that namespace.
+
 Without -i the result goes to stdout (one file only); with -i each file is
 replaced atomically. "seal PATH..." is short for "seal encrypt PATH...".
 
@@ -62,6 +75,12 @@ Exit status: 0 when every file was encrypted, already encrypted or skipped;
   # For an explicit recipient, to stdout
   seal encrypt -r age1pq1... secret.yaml > secret.enc.yaml
 
+  # A Secret manifest without a namespace, sealed for namespace prod
+  seal encrypt -i --namespace prod apps/db-secret.yaml
+
+  # A dotenv file that secretGenerator "app" in namespace prod reads
+  seal encrypt -i --bind-secret prod/app apps/app.env
+
   # From a pipe, choosing the .sops.yaml rule by name
   kubectl create secret generic db --from-file=password=db-password.txt --dry-run=client -o yaml |
     seal encrypt --filename-override apps/db-secret.yaml - > apps/db-secret.yaml`,
@@ -75,6 +94,8 @@ Exit status: 0 when every file was encrypted, already encrypted or skipped;
 	fl.BoolVarP(&opts.InPlace, "in-place", "i", false, "replace each file with its encrypted form")
 	fl.BoolVarP(&opts.Verbose, "verbose", "v", false, "say what happened to every file, and whom it was encrypted for")
 	fl.StringVar(&opts.FilenameOverride, "filename-override", "", "for stdin (-): match .sops.yaml rules and pick YAML or JSON by this `NAME`")
+	fl.StringVar(&opts.Namespace, "namespace", "", "seal Secrets that have no metadata.namespace for `NAMESPACE` (written into the file)")
+	fl.StringVar(&opts.BindSecret, "bind-secret", "", "encrypt secretGenerator inputs (dotenv, JSON, YAML) for the Secret `NAMESPACE/NAME` the generator makes")
 	return cmd
 }
 
@@ -137,6 +158,9 @@ func encryptOne(f *Factory, opts *encryptOptions, src *recipientSource, in encIn
 		}
 		return encAlready, nil
 	}
+	if opts.BindSecret != "" {
+		return encryptInput(f, opts, src, in, data)
+	}
 	if in.Walked {
 		if skip, why := skipWalked(data); skip {
 			if opts.Verbose {
@@ -151,7 +175,7 @@ func encryptOne(f *Factory, opts *encryptOptions, src *recipientSource, in encIn
 	if err != nil {
 		return 0, err
 	}
-	out, err := crypto.Encrypt(in.cryptoName(), data, crypto.EncryptOptions{Recipients: rec.recipients, EncryptedRegex: rec.encryptedRegex})
+	out, err := crypto.Encrypt(in.cryptoName(), data, crypto.EncryptOptions{Recipients: rec.recipients, EncryptedRegex: rec.encryptedRegex, Namespace: opts.Namespace})
 	switch {
 	case errors.Is(err, crypto.ErrNotSecret) && in.Walked:
 		if opts.Verbose {
@@ -161,6 +185,11 @@ func encryptOne(f *Factory, opts *encryptOptions, src *recipientSource, in encIn
 	case err != nil:
 		return 0, err
 	}
+	return writeEncrypted(f, opts, rec, in, out)
+}
+
+// writeEncrypted writes one encrypted file in place or to stdout.
+func writeEncrypted(f *Factory, opts *encryptOptions, rec fileRecipients, in encInput, out []byte) (encResult, error) {
 	if opts.InPlace {
 		if err := atomicfile.WriteFile(writeTarget(in.Path), out, 0o644); err != nil {
 			return 0, fmt.Errorf("%s: %w", in.Name, err)
@@ -172,6 +201,23 @@ func encryptOne(f *Factory, opts *encryptOptions, src *recipientSource, in encIn
 		fmt.Fprintf(f.IO.Err, "%s: encrypted for %s (%s)\n", in.Name, countNoun(len(rec.recipients), "recipient"), rec.source)
 	}
 	return encDone, nil
+}
+
+// encryptInput encrypts a secretGenerator input bound to opts.BindSecret.
+func encryptInput(f *Factory, opts *encryptOptions, src *recipientSource, in encInput, data []byte) (encResult, error) {
+	ns, name, ok := strings.Cut(opts.BindSecret, "/")
+	if !ok || ns == "" || name == "" || strings.Contains(name, "/") {
+		return 0, encFatal{fmt.Errorf("--bind-secret %q: want NAMESPACE/NAME, the namespace and name of the Secret the generator makes (see seal encrypt --help)", opts.BindSecret)}
+	}
+	rec, err := src.forFile(in)
+	if err != nil {
+		return 0, err
+	}
+	out, err := crypto.EncryptInput(in.cryptoName(), data, crypto.InputOptions{Recipients: rec.recipients, Namespace: ns, Name: name})
+	if err != nil {
+		return 0, err
+	}
+	return writeEncrypted(f, opts, rec, in, out)
 }
 
 // writeTarget is the file to replace for path: a symbolic link's target,

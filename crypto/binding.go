@@ -1,6 +1,7 @@
 package crypto
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -143,6 +144,8 @@ func bind(name string, branches sops.TreeBranches) (int, error) {
 	return n, nil
 }
 
+var errMetadataNotMapping = errors.New("metadata is not a mapping")
+
 // withBinding returns b with its binding annotation set to id: replaced
 // where it is, or added after the other annotations (creating metadata and
 // annotations as needed). The branches it changes are copied, since YAML
@@ -155,7 +158,7 @@ func withBinding(b sops.TreeBranch, id string) (sops.TreeBranch, error) {
 	}
 	md, ok := b[mi].Value.(sops.TreeBranch)
 	if !ok && b[mi].Value != nil {
-		return nil, fmt.Errorf("metadata is not a mapping")
+		return nil, errMetadataNotMapping
 	}
 	md = slices.Clone(md)
 	if ai := indexOf(md, "annotations"); ai < 0 {

@@ -33,6 +33,20 @@ func sealStates(branches sops.TreeBranches, r rules) []sealState {
 	return out
 }
 
+// inputState reads the top-level binding of a whole-file input (see
+// InputBindingKey) before decryption.
+func inputState(branches sops.TreeBranches, r rules) sealState {
+	if len(branches) == 0 {
+		return sealState{}
+	}
+	v, ok := lookup(branches[0], InputBindingKey)
+	if !ok {
+		return sealState{}
+	}
+	s, isStr := v.(string)
+	return sealState{present: true, sealed: isStr && encValueRe.MatchString(s) && (r.byComment || r.encrypted([]string{InputBindingKey}))}
+}
+
 // checkBindings compares each decrypted document's binding with its
 // identity, and returns the Secret documents that have none.
 func checkBindings(name string, branches sops.TreeBranches, states []sealState) (unbound []int, err error) {

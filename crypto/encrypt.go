@@ -25,6 +25,14 @@ type EncryptOptions struct {
 	// DefaultEncryptedRegex. The file's encrypted_regex is this one
 	// extended to match BindingAnnotation too (see BoundEncryptedRegex).
 	EncryptedRegex string
+	// Namespace is set on Secrets that have no metadata.namespace; a
+	// Secret with another namespace is refused (ErrNoNamespace).
+	Namespace string
+	// RequireNamespace refuses (ErrNoNamespace) a Secret that has no
+	// namespace when Namespace is "": its sealed identity would name no
+	// namespace, and the agent refuses such values unless a GitSync sets
+	// spec.decryption.allowUnbound.
+	RequireNamespace bool
 }
 
 func (o EncryptOptions) regex() string {
@@ -71,6 +79,9 @@ func Encrypt(name string, plaintext []byte, opts EncryptOptions) (out []byte, er
 		return nil, fileErr(name, ErrAlreadyEncrypted, "it has SOPS metadata (a top-level sops entry); change it with `seal edit`, or its keys with `seal keys rotate`")
 	}
 	if err := checkKinds(name, branches); err != nil {
+		return nil, err
+	}
+	if err := setNamespaces(name, branches, opts.Namespace, opts.RequireNamespace); err != nil {
 		return nil, err
 	}
 	if _, err := bind(name, branches); err != nil {

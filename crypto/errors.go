@@ -27,6 +27,9 @@ var (
 	ErrNotSecret = errors.New("not a Kubernetes Secret")
 	// ErrMixedKinds: Secrets share the file with other kinds.
 	ErrMixedKinds = errors.New("mixed kinds")
+	// ErrNoNamespace: a Secret to encrypt has no namespace, so its sealed
+	// identity would fit a Secret of its name in any namespace.
+	ErrNoNamespace = errors.New("no namespace")
 	// ErrAlreadyEncrypted: the file already carries SOPS metadata.
 	ErrAlreadyEncrypted = errors.New("already encrypted")
 	// ErrNotEncrypted: the file carries no SOPS metadata.

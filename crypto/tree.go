@@ -20,7 +20,8 @@ type openFile struct {
 	dataKey  []byte
 	identity int
 	cipher   *valueCipher
-	unbound  []int // Secret documents without a binding
+	unbound  []int     // Secret documents without a binding
+	input    sealState // the top-level binding of a whole-file input
 }
 
 // openEncrypted loads, unwraps and decrypts an encrypted file, verifies its
@@ -51,6 +52,7 @@ func openEncrypted(name string, data []byte, ids []age.Identity, keep bool) (*op
 		return nil, err
 	}
 	states := sealStates(tree.Branches, r)
+	input := inputState(tree.Branches, r)
 	c := newValueCipher()
 	c.comments = comments
 	if keep {
@@ -75,7 +77,7 @@ func openEncrypted(name string, data []byte, ids []age.Identity, keep bool) (*op
 			return nil, err
 		}
 	}
-	return &openFile{format: f, store: store, tree: tree, dataKey: dataKey, identity: identity, cipher: c, unbound: unbound}, nil
+	return &openFile{format: f, store: store, tree: tree, dataKey: dataKey, identity: identity, cipher: c, unbound: unbound, input: input}, nil
 }
 
 // precheck walks an encrypted tree before decryption: every value the rules

@@ -2,23 +2,25 @@ package controller
 
 import (
 	"errors"
-	"slices"
 	"sync"
 
+	"github.com/seal-gitops/seal/agent/redact"
+	"github.com/seal-gitops/seal/agent/render"
 	"github.com/seal-gitops/seal/crypto"
 	"github.com/seal-gitops/seal/keys"
 )
 
-// decryptor opens SOPS files for the renderer with one key ring. The key id
-// it reports is the opening identity's recipient fingerprint, so the
-// renderer's per-key counts are what the status shows. It remembers the
-// files holding Secrets without a sealed identity (written by the sops CLI),
-// which the sync reports so that someone re-encrypts them with seal.
+// decryptor opens SOPS files for the renderer with one key ring, into
+// tokens (crypto.DecryptTokens). The key id it reports is the opening
+// identity's recipient fingerprint, so the renderer's per-key counts are
+// what the status shows. It remembers every value it decrypted, so the
+// reconcile can redact them from whatever it sends out, even after a
+// render that failed halfway.
 type decryptor struct {
 	ring *keys.Ring
 
-	mu      sync.Mutex
-	unbound []string
+	mu     sync.Mutex
+	values [][]byte
 }
 
 // decryptError marks a failure to decrypt, as opposed to a failure to
@@ -28,28 +30,27 @@ type decryptError struct{ err error }
 func (e *decryptError) Error() string { return e.err.Error() }
 func (e *decryptError) Unwrap() error { return e.err }
 
-// Decrypt implements render.Decryptor. crypto verifies the MAC before it
-// returns anything and never puts a value in an error.
-func (d *decryptor) Decrypt(name string, data []byte) ([]byte, string, error) {
-	out, err := crypto.Decrypt(name, data, d.ring.AgeIdentities())
+// Decrypt implements render.Decryptor. crypto verifies the MAC and the
+// sealed identities before it returns anything and never puts a value in
+// an error.
+func (d *decryptor) Decrypt(name string, data []byte, whole bool) (*render.Decrypted, error) {
+	t, err := crypto.DecryptTokens(name, data, d.ring.AgeIdentities(), whole)
 	if err != nil {
-		return nil, "", &decryptError{err}
+		return nil, &decryptError{err}
 	}
-	if len(out.Unbound) > 0 {
-		d.mu.Lock()
-		d.unbound = append(d.unbound, name)
-		d.mu.Unlock()
+	d.mu.Lock()
+	for _, v := range t.Values {
+		d.values = append(d.values, v.Value)
 	}
-	return out.Plaintext, d.ring.Identities()[out.Identity].Fingerprint(), nil
+	d.mu.Unlock()
+	return &render.Decrypted{Text: t.Text, KeyID: d.ring.Identities()[t.Identity].Fingerprint(), Values: t.Values}, nil
 }
 
-// unboundFiles returns the files with unbound Secrets, sorted, each once.
-func (d *decryptor) unboundFiles() []string {
+// redactor masks every value decrypted so far.
+func (d *decryptor) redactor() *redact.Redactor {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	out := append([]string(nil), d.unbound...)
-	slices.Sort(out)
-	return slices.Compact(out)
+	return redact.New(d.values)
 }
 
 // isDecryptError reports whether err came from decrypting a file.

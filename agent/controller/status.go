@@ -71,6 +71,7 @@ func (r *Reconciler) recordApplied(ctx context.Context, gs *v1alpha1.GitSync, ou
 	}
 	gs.Status.Inventory = inventoryEntries(out.inventory)
 	gs.Status.DecryptionKeys = keyUsage(out.keyUsage)
+	gs.Status.UnboundFiles = out.unbound
 
 	changed := out.applied.Changed() || pruned > 0 || out.revision != gs.Status.LastAppliedRevision
 	summary := out.applied.Summary()
@@ -82,7 +83,7 @@ func (r *Reconciler) recordApplied(ctx context.Context, gs *v1alpha1.GitSync, ou
 		logger = logger.V(1) // a resync that found nothing to do is routine
 	}
 	if len(out.unbound) > 0 {
-		logger.Info("Secrets without a sealed identity", "files", out.unbound)
+		logger.Info("sealed values without a sealed identity accepted by spec.decryption.allowUnbound", "files", out.unbound)
 	}
 	logger.Info("synced", "revision", out.revision, "objects", len(out.inventory), "summary", summary,
 		"duration", took.Round(time.Millisecond).String(), "fetch", out.stages.fetch.Round(time.Millisecond).String(),
@@ -106,7 +107,7 @@ func (r *Reconciler) recordApplied(ctx context.Context, gs *v1alpha1.GitSync, ou
 	// Before Succeeded, so that whoever sees that one can see this one.
 	if len(out.unbound) > 0 {
 		r.Recorder.Eventf(gs, nil, corev1.EventTypeWarning, v1alpha1.ReasonUnboundSecrets, "Sync",
-			"%s: Secrets without a sealed identity (encrypted with the sops CLI?): nothing proves their namespace and name are the ones they were encrypted for; open each with `seal edit` and save it to seal them",
+			"%s: sealed values without a sealed identity (encrypted with the sops CLI, or without a namespace) were applied because spec.decryption.allowUnbound is true: nothing proves they belong to the Secrets they landed in; open each file with `seal edit` and save it to seal it",
 			unboundList(out.unbound))
 	}
 	r.Recorder.Eventf(gs, nil, corev1.EventTypeNormal, v1alpha1.ReasonSucceeded, "Sync", "Applied revision %s: %s", short(out.revision), summary)

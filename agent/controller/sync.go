@@ -13,6 +13,7 @@ import (
 	"github.com/seal-gitops/seal/agent/apply"
 	"github.com/seal-gitops/seal/agent/keyring"
 	"github.com/seal-gitops/seal/agent/render"
+	"github.com/seal-gitops/seal/agent/sealcheck"
 	"github.com/seal-gitops/seal/agent/source"
 	"github.com/seal-gitops/seal/crypto"
 	"github.com/seal-gitops/seal/keys"
@@ -37,7 +38,7 @@ type outcome struct {
 	pruned    *apply.Result
 	inventory []apply.Ref
 	keyUsage  map[string]int
-	unbound   []string // files with Secrets that carry no sealed identity
+	unbound   []string // sealed files without a sealed identity, accepted by spec.decryption.allowUnbound
 	objects   int
 	stages    stageTimes
 }
@@ -56,7 +57,7 @@ func since(t *time.Time) time.Duration {
 // sync runs the stages for gs. attempted is set as soon as the revision is
 // known, also when a later stage fails. Nothing is pruned unless every
 // stage before pruning succeeded.
-func (r *Reconciler) sync(ctx context.Context, gs *v1alpha1.GitSync, attempted *string) (*outcome, *stageError) {
+func (r *Reconciler) sync(ctx context.Context, gs *v1alpha1.GitSync, attempted *string) (_ *outcome, serr *stageError) {
 	var times stageTimes
 	mark := time.Now()
 	auth, err := r.gitAuth(ctx, gs)
@@ -80,6 +81,12 @@ func (r *Reconciler) sync(ctx context.Context, gs *v1alpha1.GitSync, attempted *
 		return nil, fail(v1alpha1.ReasonDecryptionFailed, err)
 	}
 	dec := &decryptor{ring: ring}
+	defer func() {
+		// Whatever failed, no decrypted value leaves in the message.
+		if serr != nil {
+			serr.err = dec.redactor().Error(serr.err)
+		}
+	}()
 	rendered, err := render.Render(ctx, rev.FS, render.Options{
 		Path:                  gs.Spec.Path,
 		Decryptor:             dec,
@@ -94,8 +101,16 @@ func (r *Reconciler) sync(ctx context.Context, gs *v1alpha1.GitSync, attempted *
 		}
 		return nil, fail(v1alpha1.ReasonRenderFailed, err)
 	}
+	checked, err := sealcheck.Check(rendered.Objects, rendered.Sources, rendered.Sealed, sealcheck.Options{
+		DefaultNamespace:      targetNamespace(gs),
+		AllowPlaintextSecrets: gs.Spec.AllowPlaintextSecrets,
+		AllowUnbound:          gs.Spec.Decryption != nil && gs.Spec.Decryption.AllowUnbound,
+	})
+	if err != nil {
+		return nil, fail(v1alpha1.ReasonSealViolation, fmt.Errorf("revision %s: %w", short(rev.SHA), err))
+	}
 	times.render = since(&mark)
-	out := &outcome{revision: rev.SHA, keyUsage: rendered.KeyUsage, unbound: dec.unboundFiles(), objects: len(rendered.Objects)}
+	out := &outcome{revision: rev.SHA, keyUsage: rendered.KeyUsage, unbound: checked.Unbound, objects: len(rendered.Objects)}
 	previous := inventoryRefs(gs.Status.Inventory)
 	if len(rendered.Objects) == 0 && len(previous) > 0 && !gs.Spec.AllowEmpty {
 		return nil, fail(v1alpha1.ReasonEmptyRender, fmt.Errorf(

@@ -56,10 +56,10 @@ type blockingDecryptor struct {
 	release chan struct{}
 }
 
-func (d blockingDecryptor) Decrypt(name string, data []byte) ([]byte, string, error) {
+func (d blockingDecryptor) Decrypt(name string, data []byte, whole bool) (*Decrypted, error) {
 	close(d.started)
 	<-d.release
-	return fakeDecryptor{}.Decrypt(name, data)
+	return fakeDecryptor{}.Decrypt(name, data, whole)
 }
 
 // A cancelled context ends Render while kustomize is still busy; the build

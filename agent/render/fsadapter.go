@@ -30,15 +30,18 @@ type adapter struct {
 	r       *reader
 	scan    *scanner
 	fatal   error
-	secrets map[string]bool // files holding decrypted or plaintext secret data
+	secrets map[string]bool // files holding plaintext secret data
 }
 
 var _ filesys.FileSystem = (*adapter)(nil)
 
 func newAdapter(r *reader, s *scanner) *adapter {
 	a := &adapter{r: r, scan: s, secrets: map[string]bool{}}
-	for f := range s.secretKust {
-		a.secrets[f] = true
+	if r.opts.AllowPlaintextSecrets {
+		// Only then may a secretGenerator hold plaintext literals.
+		for f := range s.secretKust {
+			a.secrets[f] = true
+		}
 	}
 	return a
 }
@@ -139,7 +142,7 @@ func (a *adapter) ReadFile(p string) ([]byte, error) {
 		// scanner (remote references, literals); fail closed if one was not.
 		return nil, a.fail(fmt.Errorf("%s: %w: kustomization file read without being checked; refer to its directory instead", real, ErrUnsupported))
 	}
-	data, encrypted, err := a.r.read(real)
+	data, encrypted, err := a.r.read(real, a.scan.whole[real])
 	if err != nil {
 		return nil, a.fail(err)
 	}
@@ -155,8 +158,7 @@ func (a *adapter) check(real string, data []byte, encrypted bool) error {
 		return err
 	}
 	if encrypted {
-		a.secrets[real] = true
-		return nil
+		return nil // kustomize reads tokens, never the values
 	}
 	if gen, ok := a.scan.mustEncrypt[real]; ok {
 		if !a.r.opts.AllowPlaintextSecrets {

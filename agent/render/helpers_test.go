@@ -27,16 +27,16 @@ func fakeIsEncrypted(data []byte) bool { return bytes.HasPrefix(data, []byte(fak
 // as a MAC mismatch would, and PANIC-DECRYPT panics.
 type fakeDecryptor struct{}
 
-func (fakeDecryptor) Decrypt(name string, data []byte) ([]byte, string, error) {
+func (fakeDecryptor) Decrypt(name string, data []byte, _ bool) (*Decrypted, error) {
 	head, body, _ := bytes.Cut(data, []byte("\n"))
 	key := strings.TrimPrefix(string(head), fakeMarker)
 	if bytes.Contains(body, []byte("FAIL-DECRYPT")) {
-		return nil, "", fmt.Errorf("%s: MAC mismatch", name)
+		return nil, fmt.Errorf("%s: MAC mismatch", name)
 	}
 	if bytes.Contains(body, []byte("PANIC-DECRYPT")) {
 		panic("decryptor exploded")
 	}
-	return bytes.Clone(body), key, nil
+	return &Decrypted{Text: bytes.Clone(body), KeyID: key}, nil
 }
 
 // fakeEnc returns content in the fake encrypted format.

@@ -24,11 +24,12 @@ type scanner struct {
 	kfiles      map[string]bool   // real paths of kustomization files
 	mustEncrypt map[string]string // real path -> the generator that reads it
 	secretKust  map[string]bool   // kustomization files with secret generators
+	whole       map[string]bool   // real paths a generator reads whole (files:)
 	openAPI     bool              // some kustomization sets a custom OpenAPI schema
 }
 
 func newScanner(r *reader) *scanner {
-	return &scanner{r: r, seen: map[string]bool{}, kfiles: map[string]bool{}, mustEncrypt: map[string]string{}, secretKust: map[string]bool{}}
+	return &scanner{r: r, seen: map[string]bool{}, kfiles: map[string]bool{}, mustEncrypt: map[string]string{}, secretKust: map[string]bool{}, whole: map[string]bool{}}
 }
 
 // ref is one path-valued entry of a kustomization.
@@ -66,7 +67,7 @@ func (s *scanner) scanDir(dir string) error {
 	if kfile == "" {
 		return nil // kustomize reports the missing kustomization
 	}
-	data, _, err := s.r.read(kfile)
+	data, _, err := s.r.read(kfile, false)
 	if err != nil {
 		return err
 	}
@@ -87,6 +88,10 @@ func (s *scanner) scanDir(dir string) error {
 		if err := s.secretGenerator(kfile, dir, g.Name, g.KvPairSources); err != nil {
 			return err
 		}
+		s.wholeFiles(dir, g.KvPairSources)
+	}
+	for _, g := range k.ConfigMapGenerator {
+		s.wholeFiles(dir, g.KvPairSources)
 	}
 	for _, rf := range refs(&k) {
 		if err := s.checkRef(kfile, dir, rf); err != nil {
@@ -190,8 +195,25 @@ func (s *scanner) checkRef(kfile, dir string, rf ref) error {
 	return nil
 }
 
-// inline checks an inline patch or generator config.
+// wholeFiles records the files a generator reads whole (its files:
+// entries): a sealed one becomes one token, the whole file's value.
+func (s *scanner) wholeFiles(dir string, src types.KvPairSources) {
+	for _, f := range src.FileSources {
+		if k, p, ok := strings.Cut(f, "="); ok && k != "" {
+			f = p
+		}
+		if real, _, err := s.r.res.resolve(path.Clean(joinPath(dir, f))); err == nil {
+			s.whole[real] = true
+		}
+	}
+}
+
+// inline checks an inline patch or generator config. Kustomize parses it
+// with kyaml, so it gets the same shape guard as every file.
 func (s *scanner) inline(kfile, dir string, rf ref) error {
+	if err := checkYAMLShape(kfile+": inline "+rf.field+" entry", []byte(rf.value)); err != nil {
+		return err
+	}
 	if isPluginField(rf.field) {
 		return s.pluginConfigs(kfile, dir, []byte(rf.value))
 	}

@@ -82,7 +82,7 @@ func isManifestName(name string) bool {
 // file decodes one manifest file. Plaintext from a decrypted file is wiped
 // once decoded: only the objects keep the values.
 func (p *plainWalk) file(shown, real string) error {
-	data, encrypted, err := p.r.read(real)
+	data, encrypted, err := p.r.read(real, false)
 	if err != nil {
 		return err
 	}

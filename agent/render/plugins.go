@@ -28,7 +28,7 @@ var loadedKeys = map[string]bool{
 }
 
 func (s *scanner) pluginConfigFile(dir, real string) error {
-	data, _, err := s.r.read(real)
+	data, _, err := s.r.read(real, false)
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+
+	"github.com/seal-gitops/seal/crypto"
 )
 
 // reader reads files of the revision for one render: confined, capped, and
@@ -15,8 +17,9 @@ type reader struct {
 	opts      *Options
 	res       *resolver
 	lim       *budget
-	files     map[string]struct{} // real paths read at least once
-	decrypted map[string]string   // real path -> id of the key that opened it
+	files     map[string]struct{}           // real paths read at least once
+	decrypted map[string]string             // real path -> id of the key that opened it
+	sealed    map[string]crypto.SealedValue // token -> value
 }
 
 func newReader(ctx context.Context, fsys fs.FS, opts *Options) *reader {
@@ -28,12 +31,14 @@ func newReader(ctx context.Context, fsys fs.FS, opts *Options) *reader {
 		lim:       newBudget(opts),
 		files:     make(map[string]struct{}),
 		decrypted: make(map[string]string),
+		sealed:    make(map[string]crypto.SealedValue),
 	}
 }
 
 // read returns the content of the regular file at real (a path the resolver
-// returned), decrypted when it is SOPS-encrypted, and whether it was.
-func (r *reader) read(real string) (data []byte, encrypted bool, err error) {
+// returned), decrypted into tokens when it is SOPS-encrypted (whole: one
+// token for the whole file), and whether it was.
+func (r *reader) read(real string, whole bool) (data []byte, encrypted bool, err error) {
 	if err := r.ctx.Err(); err != nil {
 		return nil, false, fmt.Errorf("%s: %w", real, err)
 	}
@@ -58,34 +63,41 @@ func (r *reader) read(real string) (data []byte, encrypted bool, err error) {
 	if !r.opts.IsEncrypted(data) {
 		return data, false, nil
 	}
-	plain, err := r.decrypt(real, data)
+	text, err := r.decrypt(real, data, whole)
 	if err != nil {
 		return nil, true, err
 	}
-	return plain, true, nil
+	return text, true, nil
 }
 
 // decrypt opens one SOPS file, recovering from a panic in the SOPS parser.
-func (r *reader) decrypt(name string, data []byte) (plain []byte, err error) {
+func (r *reader) decrypt(name string, data []byte, whole bool) (text []byte, err error) {
 	if r.opts.Decryptor == nil {
 		return nil, fmt.Errorf("%s: %w: the file is SOPS-encrypted and no decryptor is configured", name, ErrDecryption)
 	}
 	defer func() {
 		if p := recover(); p != nil {
-			plain, err = nil, fmt.Errorf("%s: %w: %w while decrypting", name, ErrDecryption, ErrPanic)
+			text, err = nil, fmt.Errorf("%s: %w: %w while decrypting", name, ErrDecryption, ErrPanic)
 		}
 	}()
-	plain, key, err := r.opts.Decryptor.Decrypt(name, data)
+	d, err := r.opts.Decryptor.Decrypt(name, data, whole)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w: %w", name, ErrDecryption, err)
 	}
-	r.decrypted[name] = key
-	return plain, nil
+	r.decrypted[name] = d.KeyID
+	for _, v := range d.Values {
+		r.sealed[v.Token] = v
+	}
+	return d.Text, nil
 }
 
 // result fills in what the reader counted.
 func (r *reader) result(res *Result) {
 	res.Files = len(r.files)
+	res.Sealed = make([]crypto.SealedValue, 0, len(r.sealed))
+	for _, v := range r.sealed {
+		res.Sealed = append(res.Sealed, v)
+	}
 	res.KeyUsage = make(map[string]int, len(r.decrypted))
 	for _, key := range r.decrypted {
 		res.KeyUsage[key]++

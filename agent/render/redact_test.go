@@ -1,14 +1,34 @@
 package render
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"strings"
 	"testing"
+
+	"github.com/seal-gitops/seal/crypto"
 )
 
 // secretValue stands for a decrypted value; it must never reach an error.
 const secretValue = "s3cr3t-VALUE-42"
+
+// tokenDecryptor opens fake files as the agent's decryptor does: each
+// value stands as a token in what kustomize reads (here: every
+// occurrence of secretValue).
+type tokenDecryptor struct{}
+
+const testToken = crypto.TokenPrefix + "abcdefghijklmnopqrstuvwxyz234567"
+
+func (tokenDecryptor) Decrypt(name string, data []byte, whole bool) (*Decrypted, error) {
+	d, err := fakeDecryptor{}.Decrypt(name, data, whole)
+	if err != nil {
+		return nil, err
+	}
+	d.Text = bytes.ReplaceAll(d.Text, []byte(secretValue), []byte(testToken))
+	d.Values = []crypto.SealedValue{{Token: testToken, Value: []byte(secretValue), File: name}}
+	return d, nil
+}
 
 func TestDecryptedValuesNeverInErrors(t *testing.T) {
 	secret := func(body string) string {
@@ -64,7 +84,9 @@ func TestDecryptedValuesNeverInErrors(t *testing.T) {
 	b64 := base64.StdEncoding.EncodeToString([]byte(secretValue))
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Render(context.Background(), mapFS(tt.files), fakeOptions(tt.path))
+			opts := fakeOptions(tt.path)
+			opts.Decryptor = tokenDecryptor{}
+			_, err := Render(context.Background(), mapFS(tt.files), opts)
 			if err == nil {
 				t.Fatal("Render succeeded; the case is meant to fail")
 			}
@@ -79,8 +101,8 @@ func TestDecryptedValuesNeverInErrors(t *testing.T) {
 	}
 }
 
-// TestKustomizeQuotesValues shows why kustomize messages are withheld after
-// decryption: on plaintext input the same failure quotes the value.
+// TestKustomizeQuotesValues shows why kustomize must never see a decrypted
+// value, only its token: on plaintext input the same failure quotes it.
 func TestKustomizeQuotesValues(t *testing.T) {
 	files := map[string]string{
 		"a/kustomization.yaml": "resources: [cm.yaml]\nreplacements:\n- source: {kind: ConfigMap, name: cm, fieldPath: metadata.name}\n  targets:\n  - select: {kind: ConfigMap}\n    fieldPaths: ['data.[=]']\n",

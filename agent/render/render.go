@@ -8,15 +8,29 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/seal-gitops/seal/crypto"
 )
 
 // Decryptor opens SOPS-encrypted files. The agent's crypto package provides
 // the real one.
 type Decryptor interface {
-	// Decrypt returns the plaintext of a SOPS-encrypted file (MAC verified)
-	// and an id of the key that opened it (for per-key counts); errors name
-	// the file and never contain values.
-	Decrypt(name string, data []byte) (plaintext []byte, keyID string, err error)
+	// Decrypt opens a SOPS-encrypted file (MAC verified) and returns it with
+	// a token in place of each value (crypto.DecryptTokens; with whole, one
+	// token for the whole file, as a generator's files: entry reads it).
+	// Errors name the file and never contain values.
+	Decrypt(name string, data []byte, whole bool) (*Decrypted, error)
+}
+
+// Decrypted is a file a Decryptor opened.
+type Decrypted struct {
+	// Text is what the renderer reads in place of the file: values stand
+	// as tokens.
+	Text []byte
+	// KeyID names the key that opened the file, for per-key counts.
+	KeyID string
+	// Values are the values the tokens of Text stand for.
+	Values []crypto.SealedValue
 }
 
 // Options says what to render and within which limits.
@@ -52,6 +66,10 @@ type Result struct {
 	// (in kustomize mode, the kustomization that built it), so errors
 	// about an object can name a file.
 	Sources []string
+	// Sealed are the values that tokens in Objects stand for, each token
+	// once. Objects hold tokens, never these values: the seal check
+	// (agent/sealcheck) decides where each may go and swaps them in.
+	Sealed []crypto.SealedValue
 	// KeyUsage counts, per key id, the distinct files that key decrypted.
 	KeyUsage map[string]int
 	// Files is the number of distinct files read.

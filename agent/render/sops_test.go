@@ -23,12 +23,12 @@ import (
 // from the crypto package through the reconciler.
 type sopsDecryptor struct{ keyID string }
 
-func (d sopsDecryptor) Decrypt(name string, data []byte) ([]byte, string, error) {
+func (d sopsDecryptor) Decrypt(name string, data []byte, _ bool) (*Decrypted, error) {
 	plain, err := decrypt.DataWithFormat(data, formats.FormatForPath(name))
 	if err != nil {
-		return nil, "", errors.New(name + ": sops could not decrypt the file")
+		return nil, errors.New(name + ": sops could not decrypt the file")
 	}
-	return plain, d.keyID, nil
+	return &Decrypted{Text: plain, KeyID: d.keyID}, nil
 }
 
 // sopsIsEncrypted recognizes the three formats the test encrypts.

@@ -71,12 +71,13 @@ func secretYAML(password string) []byte {
 kind: Secret
 metadata:
   name: db
+  namespace: %s
   labels: {app: web}
 type: Opaque
 stringData:
   username: %s
   password: %s
-`, dbUser, password)
+`, appNamespace, dbUser, password)
 }
 
 // gitSyncYAML is the GitSync that points seal-agent at the repository.

@@ -51,6 +51,11 @@ const (
 	// ReasonEmptyRender: the render held no objects and spec.allowEmpty is
 	// false, so nothing was applied or pruned.
 	ReasonEmptyRender = "EmptyRender"
+	// ReasonSealViolation: a sealed value would have landed somewhere other
+	// than a data or stringData value of the Secret it was sealed for, or a
+	// Secret holds a value that was not sealed; nothing was applied or
+	// pruned.
+	ReasonSealViolation = "SealViolation"
 	// ReasonUnboundSecrets is the reason of the Warning event of a sync
 	// that applied Secrets without a sealed identity (files written by
 	// the sops CLI), which seal edit or seal encrypt would bind.

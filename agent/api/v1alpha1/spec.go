@@ -215,4 +215,13 @@ type Decryption struct {
 	// per line, "#" comments allowed). Defaults to the agent's key ring.
 	// +optional
 	SecretRef *LocalObjectReference `json:"secretRef,omitempty"`
+	// allowUnbound accepts sealed values that carry no sealed identity
+	// (files encrypted with the sops CLI, or by seal without a namespace).
+	// They may still land only in Secrets' data and stringData: unbound
+	// values in any Secret this GitSync applies, namespace-less ones in a
+	// Secret of their name in any namespace. The files are listed in
+	// status.unboundFiles and a Warning event. Off by default: such a value
+	// refuses the revision.
+	// +optional
+	AllowUnbound bool `json:"allowUnbound,omitempty"`
 }

@@ -56,6 +56,13 @@ type GitSyncStatus struct {
 	// and fingerprint.
 	// +optional
 	VerifiedSigner string `json:"verifiedSigner,omitempty"`
+
+	// unboundFiles lists the sealed files of the last applied revision
+	// whose values carry no sealed identity and were accepted only because
+	// spec.decryption.allowUnbound is true.
+	// +optional
+	// +listType=atomic
+	UnboundFiles []string `json:"unboundFiles,omitempty"`
 }
 
 // ObjectRef identifies one applied object.

@@ -170,7 +170,7 @@ func TestBadInputSealedSecretCopiedUnderAnotherName(t *testing.T) {
 func TestBadInputSealedSecretMovedToAnotherNamespace(t *testing.T) {
 	badInput(t, v1alpha1.ReasonDecryptionFailed, "apps/moved.yaml", func(e *env) {
 		enc := e.seal(secretManifest("moved", goodPassword), goodPassword)
-		e.commit("move", map[string][]byte{"apps/moved.yaml": bytes.Replace(enc, []byte("name: moved\n"), []byte("name: moved\n  namespace: default\n"), 1)})
+		e.commit("move", map[string][]byte{"apps/moved.yaml": bytes.Replace(enc, []byte("namespace: "+e.ns+"\n"), []byte("namespace: default\n"), 1)})
 	}, func(e *env) {
 		var s corev1.Secret
 		if err := kube.Client.Get(e.ctx, client.ObjectKey{Namespace: "default", Name: "moved"}, &s); !apierrors.IsNotFound(err) {

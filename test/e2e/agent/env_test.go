@@ -117,7 +117,7 @@ func (e *env) seal(manifest string, plaintexts ...string) []byte {
 		e.t.Fatal(err)
 	}
 	defer os.Remove(path)
-	res, err := harness.Run(e.ctx, harness.Command{Path: bin.Seal, Args: []string{"encrypt", "-r", e.recipient, path}, Dir: e.dir})
+	res, err := harness.Run(e.ctx, harness.Command{Path: bin.Seal, Args: []string{"encrypt", "-r", e.recipient, "--namespace", e.ns, path}, Dir: e.dir})
 	if err != nil || res.ExitCode != 0 {
 		e.t.Fatalf("seal encrypt: %v (exit %d): %s", err, res.ExitCode, res.Stderr)
 	}

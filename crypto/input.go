@@ -1,0 +1,81 @@
+package crypto
+
+import (
+	"regexp"
+
+	"github.com/getsops/sops/v3"
+)
+
+// InputOptions says whom to encrypt a generator input for and which Secret
+// it feeds.
+type InputOptions struct {
+	// Recipients are age recipient strings; at least one.
+	Recipients []string
+	// Namespace and Name are those of the Secret the kustomize
+	// secretGenerator makes from the file; both required.
+	Namespace, Name string
+}
+
+// dnsLabelRe and dnsSubdomainRe are Kubernetes' namespace and Secret name
+// shapes.
+var (
+	dnsLabelRe     = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
+	dnsSubdomainRe = regexp.MustCompile(`^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$`)
+)
+
+// EncryptInput encrypts every value of a file that a kustomize
+// secretGenerator reads (dotenv by .env, JSON by .json, otherwise YAML) and
+// seals the identity of the Secret it feeds, "Secret/<namespace>/<name>",
+// under the top-level key InputBindingKey, encrypted and covered by the MAC.
+// The agent then accepts the file only in a secretGenerator that makes that
+// Secret. Kubernetes manifests are refused: Encrypt seals those.
+func EncryptInput(name string, plaintext []byte, opts InputOptions) (out []byte, err error) {
+	defer recoverInto(name, &err)
+	if err := checkSize(name, plaintext); err != nil {
+		return nil, err
+	}
+	if !dnsLabelRe.MatchString(opts.Namespace) || !dnsSubdomainRe.MatchString(opts.Name) {
+		return nil, fileErr(name, ErrInvalidOptions, "the Secret to bind to must be NAMESPACE/NAME with a valid namespace and name")
+	}
+	rs, err := parseRecipients(name, opts.Recipients)
+	if err != nil {
+		return nil, err
+	}
+	f := formatFor(name)
+	store, branches, err := loadPlain(name, f, plaintext)
+	if err != nil {
+		return nil, err
+	}
+	branches = dropEmpty(branches)
+	switch {
+	case hasSopsKey(store, branches):
+		return nil, fileErr(name, ErrAlreadyEncrypted, "it has SOPS metadata (a top-level sops entry); change it with `seal edit`")
+	case len(branches) != 1:
+		return nil, fileErr(name, ErrMalformed, "a generator input must hold exactly one document")
+	}
+	if kind, _ := docKind(branches[0]); kind != "" {
+		return nil, fileErr(name, ErrInvalidOptions, "it is a Kubernetes manifest (kind %s), not a generator input; encrypt it without --bind-secret", quoteKind(kind))
+	}
+	if _, has := lookup(branches[0], InputBindingKey); has {
+		return nil, fileErr(name, ErrMalformed, "it already has a top-level %s entry; remove it", InputBindingKey)
+	}
+	id := Identity("Secret", opts.Namespace, opts.Name)
+	branches[0] = append(branches[0], sops.TreeItem{Key: InputBindingKey, Value: id})
+	dataKey, err := generateDataKey(name)
+	if err != nil {
+		return nil, err
+	}
+	group, err := keyGroup(name, dataKey, rs)
+	if err != nil {
+		return nil, err
+	}
+	tree := sops.Tree{
+		Branches: branches,
+		Metadata: sops.Metadata{KeyGroups: []sops.KeyGroup{group}, Version: sopsVersion},
+		FilePath: name,
+	}
+	if err := encryptTree(name, &tree, dataKey, newValueCipher()); err != nil {
+		return nil, err
+	}
+	return emitEncrypted(name, store, &tree)
+}
