@@ -54,7 +54,13 @@ func TestBootstrap(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := repo.Commit("app", map[string][]byte{"clusters/test/app.yaml": []byte(bootstrapApp)}); err != nil {
+	// Each GitSync owns what it applies: the HTTPS ones sync directories
+	// of their own.
+	https := func(name string) []byte {
+		return []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: " + name + "\n  namespace: default\ndata:\n  via: https\n")
+	}
+	if _, err := repo.Commit("app", map[string][]byte{"clusters/test/app.yaml": []byte(bootstrapApp),
+		"clusters/token/settings.yaml": https("token"), "clusters/password/settings.yaml": https("password")}); err != nil {
 		t.Fatal(err)
 	}
 	files := t.TempDir()
@@ -133,7 +139,7 @@ func TestBootstrap(t *testing.T) {
 			{"token", "apps-token", []string{"--token-env", "GIT_TOKEN", "--username", "seal"}, "bootstrap-https.txt"},
 			{"password", "seal-system", []string{"--username", "seal", "--password-env", "GIT_PASSWORD"}, ""},
 		} {
-			args := append([]string{"--url", git.HTTPSURL("fleet"), "--path", "clusters/test", "--name", tt.name,
+			args := append([]string{"--url", git.HTTPSURL("fleet"), "--path", "clusters/" + tt.name, "--name", tt.name,
 				"--namespace", tt.namespace, "--ca-file", caFile, "--image", testImage}, tt.creds...)
 			r := e.bootstrap(args...)
 			if r.Code != ExitOK {
