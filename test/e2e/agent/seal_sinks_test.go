@@ -92,7 +92,7 @@ func TestSealValueInAnAPIServerRejection(t *testing.T) {
 	sealAttack{
 		name:      "dockerconfigjson that is not JSON",
 		reason:    v1alpha1.ReasonApplyFailed,
-		mention:   []string{"regcred"},
+		mention:   []string{"apps/kustomization.yaml", "Secret/{ns}/regcred", "data[.dockerconfigjson]"},
 		agentArgs: []string{"--allowed-networks", "127.0.0.0/8"}, // the commit status server is on loopback
 		gitsync: func(s *sealEnv, gs *v1alpha1.GitSync) {
 			s.statuses = &statusAPI{}
