@@ -134,8 +134,7 @@ seal-system by default; the agent itself always runs in seal-system.`,
 	fl.BoolVar(&opts.Export, "export", false, "print the manifests as YAML instead of applying them (no cluster needed)")
 	fl.BoolVar(&opts.Tenant, "tenant", false, "install tenant mode: the agent applies only as each GitSync's service account")
 	fl.StringVar(&opts.ServiceAccount, "service-account", "", "service account `NAME` in --namespace the agent impersonates for this GitSync (required with --tenant)")
-	fl.StringVar(&opts.Context, "context", "", "kubeconfig context `NAME` (default: the current context)")
-	fl.StringVar(&opts.Kubeconfig, "kubeconfig", "", "kubeconfig `FILE` (default: $KUBECONFIG, else ~/.kube/config)")
+	opts.addKubeFlags(fl)
 	return cmd
 }
 

@@ -66,8 +66,7 @@ It needs cluster-admin, as seal bootstrap does.`,
 	fl := cmd.Flags()
 	fl.BoolVar(&opts.DeleteKey, "delete-key", false, "also delete the agent's private key and its namespace (after a backup warning)")
 	fl.BoolVar(&opts.Yes, "yes", false, "with --delete-key: do not ask for confirmation")
-	fl.StringVar(&opts.Context, "context", "", "kubeconfig context `NAME` (default: the current context)")
-	fl.StringVar(&opts.Kubeconfig, "kubeconfig", "", "kubeconfig `FILE` (default: $KUBECONFIG, else ~/.kube/config)")
+	opts.addKubeFlags(fl)
 	return cmd
 }
 
