@@ -169,7 +169,7 @@ func encryptOne(f *Factory, opts *encryptOptions, src *recipientSource, in encIn
 			return encSkipped, nil
 		}
 	} else if hasSecret, ok := sniffSecret(data); ok && !hasSecret {
-		return 0, fmt.Errorf("%s: %w: no document has kind: Secret; only Secret manifests are encrypted", in.Name, crypto.ErrNotSecret)
+		return 0, fmt.Errorf("%s: %w: no document has kind: Secret; only Secret manifests are encrypted; for a file a secretGenerator reads, use --bind-secret NAMESPACE/NAME", in.Name, crypto.ErrNotSecret)
 	}
 	rec, err := src.forFile(in)
 	if err != nil {

@@ -61,9 +61,10 @@ func TestChartInstall(t *testing.T) {
 
 		sa := "tenant-seal-agent"
 		checkAccess(ctx, t, ns, sa, map[access]bool{
-			{verb: "get", resource: "secrets", namespace: ns, name: "custom-key"}:                            true,
-			{verb: "get", resource: "secrets", namespace: ns, name: "seal-agent-key"}:                        false,
-			{verb: "get", resource: "secrets", namespace: team, name: "git-credentials"}:                     true,
+			{verb: "get", resource: "secrets", namespace: ns, name: "custom-key"}:     true,
+			{verb: "get", resource: "secrets", namespace: ns, name: "seal-agent-key"}: false,
+			// Tenant mode reads a GitSync's Secrets as its service account.
+			{verb: "get", resource: "secrets", namespace: team, name: "git-credentials"}:                     false,
 			{verb: "get", resource: "secrets", namespace: other, name: "git-credentials"}:                    false,
 			{verb: "impersonate", resource: "serviceaccounts", namespace: team, name: "deployer"}:            true,
 			{verb: "impersonate", resource: "serviceaccounts", namespace: other, name: "deployer"}:           false,

@@ -100,8 +100,9 @@ func TestManifests(t *testing.T) {
 			{verb: "escalate", group: "rbac.authorization.k8s.io", resource: "clusterroles"}:      false,
 			{verb: "impersonate", resource: "users", name: "admin"}:                               false,
 			{verb: "impersonate", resource: "groups", name: "system:masters"}:                     false,
-			// Its key: read only, never listed, changed or deleted.
-			{verb: "update", resource: "secrets", namespace: agentNS, name: "seal-agent-key"}: false,
+			// Its key: never listed or deleted; updated only to add an
+			// identity seal keys rotate --cluster asks for, or to restore it.
+			{verb: "update", resource: "secrets", namespace: agentNS, name: "seal-agent-key"}: true,
 			{verb: "delete", resource: "secrets", namespace: agentNS, name: "seal-agent-key"}: false,
 			{verb: "list", resource: "secrets", namespace: agentNS}:                           false,
 			{verb: "watch", resource: "secrets", namespace: agentNS}:                          false,
