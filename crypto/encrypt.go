@@ -87,6 +87,12 @@ func Encrypt(name string, plaintext []byte, opts EncryptOptions) (out []byte, er
 	if _, err := bind(name, branches); err != nil {
 		return nil, err
 	}
+	return encryptNew(name, store, branches, rs, encRegex)
+}
+
+// encryptNew encrypts plaintext branches under a fresh data key for rs,
+// with encRegex ("" encrypts every value), and writes them out.
+func encryptNew(name string, store sops.Store, branches sops.TreeBranches, rs []recipient, encRegex string) ([]byte, error) {
 	dataKey, err := generateDataKey(name)
 	if err != nil {
 		return nil, err

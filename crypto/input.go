@@ -61,21 +61,5 @@ func EncryptInput(name string, plaintext []byte, opts InputOptions) (out []byte,
 	}
 	id := Identity("Secret", opts.Namespace, opts.Name)
 	branches[0] = append(branches[0], sops.TreeItem{Key: InputBindingKey, Value: id})
-	dataKey, err := generateDataKey(name)
-	if err != nil {
-		return nil, err
-	}
-	group, err := keyGroup(name, dataKey, rs)
-	if err != nil {
-		return nil, err
-	}
-	tree := sops.Tree{
-		Branches: branches,
-		Metadata: sops.Metadata{KeyGroups: []sops.KeyGroup{group}, Version: sopsVersion},
-		FilePath: name,
-	}
-	if err := encryptTree(name, &tree, dataKey, newValueCipher()); err != nil {
-		return nil, err
-	}
-	return emitEncrypted(name, store, &tree)
+	return encryptNew(name, store, branches, rs, "")
 }
