@@ -7,6 +7,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/seal-gitops/seal/agent/api/v1alpha1"
@@ -57,6 +58,9 @@ func TestChartInstall(t *testing.T) {
 		// The cluster-mode release above installed the CRD and owns it.
 		vals["crds"] = map[string]any{"install": false}
 		rel := installChart(t, "tenant", ns, vals)
+		// The tenant-mode admission policy binds cluster-wide: remove it so
+		// later tests' cluster-mode GitSyncs are not refused.
+		t.Cleanup(func() { deleteAdmission(t, objects(t, rel.Manifest)) })
 		mustExist(ctx, t, objects(t, rel.Manifest))
 
 		sa := "tenant-seal-agent"
@@ -87,4 +91,16 @@ func TestChartInstall(t *testing.T) {
 			t.Errorf("NOTES.txt does not explain tenant mode:\n%s", rel.Info.Notes)
 		}
 	})
+}
+
+// deleteAdmission deletes the admission policies and bindings among objs.
+func deleteAdmission(t *testing.T, objs []*unstructured.Unstructured) {
+	for _, o := range objs {
+		if o.GetKind() != "ValidatingAdmissionPolicy" && o.GetKind() != "ValidatingAdmissionPolicyBinding" {
+			continue
+		}
+		if err := kube.Client.Delete(context.Background(), o); client.IgnoreNotFound(err) != nil {
+			t.Errorf("deleting %s %s: %v", o.GetKind(), o.GetName(), err)
+		}
+	}
 }
