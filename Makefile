@@ -34,7 +34,7 @@ test: build testbin
 FUZZTIME ?= 3s
 FUZZ ?= ./crypto:FuzzDecrypt ./crypto:FuzzInspect ./crypto:FuzzFindPlaintext ./crypto:FuzzEncrypt \
 	./keys:FuzzParseIdentities ./keys:FuzzLoadConfig ./keys:FuzzUpsert \
-	./agent/render:FuzzDecodeManifests
+	./agent/render:FuzzDecodeManifests ./agent/sealcheck:FuzzKustomizations
 
 ## fuzz: run each fuzz target briefly (seed corpus plus FUZZTIME of new inputs)
 fuzz:
