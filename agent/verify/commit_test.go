@@ -232,7 +232,16 @@ func TestRangeChecksEveryCommitSinceTheLastApplied(t *testing.T) {
 		t.Errorf("range after the unsigned commit: %+v, %v; want verified", s, err)
 	}
 	// A last applied revision that is no ancestor: history was rewritten.
-	other := newRepo(t).commit(sshSign(key)...)
+	// Its first file differs from base's: two root commits with the same
+	// tree, author and second would be the same commit.
+	foreign := newRepo(t)
+	if err := os.WriteFile(filepath.Join(foreign.dir, "file"), []byte("foreign"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	other := foreign.commit(sshSign(key)...)
+	if other.Hash == base.Hash {
+		t.Fatal("the foreign commit equals base")
+	}
 	if _, err := keys.Range(head, other.Hash.String()); !errors.As(err, &verr) || !strings.Contains(verr.Reason, "does not descend from the last applied revision") {
 		t.Errorf("range from a foreign commit: %v; want refused", err)
 	}
