@@ -10,6 +10,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -168,7 +169,7 @@ func TestTwoTenantsOnOneAgent(t *testing.T) {
 	if err := kube.Client.Update(ctx, gs); err != nil {
 		t.Fatal(err)
 	}
-	e.commit("a alone", map[string][]byte{"a/into-b.yaml": nil})
+	shaA := e.commit("a alone", map[string][]byte{"a/into-b.yaml": nil})
 	e.waitFailed("a", v1alpha1.ReasonOutboundHostRefused)
 	checkB("token to another host")
 	if e.configMapExists("a-own") {
@@ -205,9 +206,52 @@ func TestTwoTenantsOnOneAgent(t *testing.T) {
 	if e.configMapExists("a-own") {
 		t.Error("a synced with decryption identities it may not read")
 	}
-	if got := elsewhere.received(); len(got) != 0 {
-		t.Errorf("the host outside the rules received %q", got)
+
+	// a names b's commit-status token, with an API URL on the repository's
+	// own host, which the rules allow: the token is looked up in a's
+	// namespace as a's account and refused, so the sync goes on and no
+	// status is sent with b's token.
+	e.tokenSecret(nsB, "b-token", "tok-of-b")
+	onGitHost := newRecorder(t, "127.0.0.1:0")
+	gs = e.get("a")
+	gs.Spec.Decryption = nil
+	gs.Spec.CommitStatus = &v1alpha1.CommitStatus{Provider: "gitea", APIURL: onGitHost.srv.URL, SecretRef: v1alpha1.LocalObjectReference{Name: "b-token"}}
+	if err := kube.Client.Update(ctx, gs); err != nil {
+		t.Fatal(err)
 	}
+	e.waitApplied("a", shaA)
+	var note string
+	e.eventually(30*time.Second, "a CommitStatusFailed event", func() (bool, error) {
+		note = e.eventNote("CommitStatusFailed")
+		return note != "", nil
+	})
+	if !strings.Contains(note, e.ns+"/b-token") || !strings.Contains(note, "as ServiceAccount deployer") {
+		t.Errorf("CommitStatusFailed event %q does not name the Secret read in a's namespace as a's account", note)
+	}
+	checkB("b's status token named")
+	for _, got := range append(onGitHost.received(), elsewhere.received()...) {
+		t.Errorf("a status request was sent: %q", got)
+	}
+	if strings.Contains(e.agent.Output(), "tok-of-b") || strings.Contains(e.agent.Output(), "tok-of-a") {
+		t.Error("a token appears in the agent's output")
+	}
+}
+
+// eventNote returns the note of the newest event with reason recorded for
+// the namespace's GitSyncs, or "".
+func (e *env) eventNote(reason string) string {
+	e.t.Helper()
+	var events eventsv1.EventList
+	if err := kube.Client.List(e.ctx, &events, client.InNamespace(e.ns)); err != nil {
+		e.t.Fatal(err)
+	}
+	note := ""
+	for _, ev := range events.Items {
+		if ev.Reason == reason && ev.Regarding.Kind == "GitSync" {
+			note = ev.Note
+		}
+	}
+	return note
 }
 
 // gitSyncIn creates GitSync name in namespace ns over HTTP with its own
