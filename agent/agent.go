@@ -26,7 +26,11 @@ GitSync's status, in events and in metrics.
 On first start it generates its key into the Secret --key-secret in
 --agent-namespace and publishes the public recipient in the ConfigMap
 seal-agent-public-key; developers encrypt to it with
-"seal keys fetch --update-config PATH_REGEX" and "seal encrypt".
+"seal keys fetch --update-config PATH_REGEX" and "seal encrypt". If the key
+Secret is deleted while the agent runs, the agent restores it from memory.
+If it is missing at start while the ConfigMap still publishes recipients,
+the key was lost: the agent refuses to start (restore the Secret from a
+backup) unless --generate-key asks for a new key.
 
 Usage:
   seal-agent [flags]

@@ -95,7 +95,7 @@ func Run(ctx context.Context, opts Options, logOut io.Writer) error {
 	if err != nil {
 		return err
 	}
-	store := &keyring.Store{Client: keyClient, Namespace: opts.AgentNamespace, SecretName: opts.KeySecret}
+	store := &keyring.Store{Client: keyClient, Namespace: opts.AgentNamespace, SecretName: opts.KeySecret, GenerateKey: opts.GenerateKey}
 	ring, err := store.Bootstrap(ctx)
 	if err != nil {
 		return fmt.Errorf("bootstrapping the agent key: %w", err)

@@ -17,6 +17,9 @@ type Options struct {
 	WatchNamespace string
 	AgentNamespace string
 	KeySecret      string
+	// GenerateKey allows generating a new key when the key Secret is gone
+	// although the public-key ConfigMap shows there was one.
+	GenerateKey bool
 	DefaultSA      string
 	// CommitStatusHosts are API hosts commit statuses may go to besides
 	// each repository's own host.
@@ -68,7 +71,8 @@ func (o *Options) bind(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Kubeconfig, "kubeconfig", o.Kubeconfig, "kubeconfig file; default: in-cluster config, then $KUBECONFIG, then ~/.kube/config")
 	fs.StringVar(&o.WatchNamespace, "namespace", o.WatchNamespace, "only reconcile GitSyncs in this namespace, or these comma-separated namespaces (default: all namespaces)")
 	fs.StringVar(&o.AgentNamespace, "agent-namespace", o.AgentNamespace, "namespace holding the agent's key Secret and public-key ConfigMap (default: $POD_NAMESPACE, else seal-system)")
-	fs.StringVar(&o.KeySecret, "key-secret", o.KeySecret, "name of the Secret holding the agent's age identities; generated on first start when missing")
+	fs.StringVar(&o.KeySecret, "key-secret", o.KeySecret, "name of the Secret holding the agent's age identities; generated on first start (when the ConfigMap seal-agent-public-key publishes no recipient yet)")
+	fs.BoolVar(&o.GenerateKey, "generate-key", o.GenerateKey, "generate a new key when the key Secret is missing although seal-agent-public-key still publishes recipients (a lost key); without it the agent refuses to start then, since a new key opens none of the files encrypted to the old one")
 	fs.StringVar(&o.DefaultSA, "default-service-account", o.DefaultSA, "ServiceAccount (in each GitSync's namespace) to impersonate for GitSyncs that name none; set it for multi-tenant clusters so no GitSync applies with the agent's own rights")
 	fs.StringSliceVar(&o.CommitStatusHosts, "commit-status-hosts", o.CommitStatusHosts, "API hosts (comma-separated) commit statuses and their tokens may be sent to besides the GitSync's Git host (and api.github.com for github.com)")
 	fs.StringSliceVar(&o.AllowedNetworks, "allowed-networks", o.AllowedNetworks, "CIDR prefixes or addresses (comma-separated) that Git fetches and commit statuses may reach although loopback, link-local or cloud metadata addresses (refused by default; Git may always reach loopback)")

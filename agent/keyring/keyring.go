@@ -48,6 +48,10 @@ type Store struct {
 	Observer Observer
 	// Now is the clock for new identities' creation time; nil for time.Now.
 	Now func() time.Time
+	// GenerateKey lets Bootstrap generate a fresh key although the public
+	// key ConfigMap shows the agent had one before (seal-agent
+	// --generate-key). Without it, a lost key Secret stops the start.
+	GenerateKey bool
 
 	mu      sync.Mutex
 	version string
@@ -66,12 +70,20 @@ type Observer interface {
 	Generated(secret *corev1.Secret, fingerprint string)
 }
 
-// Bootstrap makes sure the key Secret exists, generating a hybrid identity
-// into it when it does not, and publishes the ring's recipients. It returns
-// the ring.
+// Bootstrap makes sure the key Secret exists and publishes the ring's
+// recipients. It returns the ring.
+//
+// A missing key Secret is generated (a hybrid identity) only on a first
+// start: when the public-key ConfigMap publishes no recipient yet. When it
+// does, the key that files in Git are encrypted to was lost (the Secret
+// deleted while no agent ran), and a fresh key would open none of them:
+// Bootstrap then returns a LostKeyError, unless GenerateKey is set.
 func (s *Store) Bootstrap(ctx context.Context) (*keys.Ring, error) {
 	ring, err := s.Ring(ctx)
 	if apierrors.IsNotFound(err) {
+		if err := s.checkFirstStart(ctx); err != nil {
+			return nil, err
+		}
 		if err := s.generate(ctx); err != nil {
 			return nil, err
 		}
