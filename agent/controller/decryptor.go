@@ -1,7 +1,6 @@
 package controller
 
 import (
-	"errors"
 	"sync"
 
 	"github.com/seal-gitops/seal/agent/redact"
@@ -23,9 +22,14 @@ type decryptor struct {
 	values [][]byte
 }
 
-// decryptError marks a failure to decrypt, as opposed to a failure to
-// parse, so the reconciler reports DecryptionFailed.
-type decryptError struct{ err error }
+// decryptError marks a failure to decrypt, or to read the identities
+// that decrypt, as opposed to a failure to parse, so the sync reports
+// DecryptionFailed.
+type decryptError struct {
+	err error
+	// invalidKeys: the identities themselves do not parse.
+	invalidKeys bool
+}
 
 func (e *decryptError) Error() string { return e.err.Error() }
 func (e *decryptError) Unwrap() error { return e.err }
@@ -36,7 +40,7 @@ func (e *decryptError) Unwrap() error { return e.err }
 func (d *decryptor) Decrypt(name string, data []byte, whole bool) (*render.Decrypted, error) {
 	t, err := crypto.DecryptTokens(name, data, d.ring.AgeIdentities(), whole)
 	if err != nil {
-		return nil, &decryptError{err}
+		return nil, &decryptError{err: err}
 	}
 	d.mu.Lock()
 	for _, v := range t.Values {
@@ -51,10 +55,4 @@ func (d *decryptor) redactor() *redact.Redactor {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return redact.New(d.values)
-}
-
-// isDecryptError reports whether err came from decrypting a file.
-func isDecryptError(err error) bool {
-	var d *decryptError
-	return errors.As(err, &d)
 }

@@ -22,10 +22,13 @@ import (
 
 	"github.com/seal-gitops/seal/agent/api/v1alpha1"
 	"github.com/seal-gitops/seal/agent/keyring"
+	"github.com/seal-gitops/seal/agent/notify"
 	"github.com/seal-gitops/seal/agent/source"
 )
 
-// retryInterval bounds the wait before a failed sync is tried again.
+// retryInterval bounds the wait before a failed sync is tried again,
+// unless it is stalled: then retrying cannot help, and the next try waits
+// for spec.interval (or a change of the spec).
 const retryInterval = time.Minute
 
 // Config is what the reconciler needs from the agent.
@@ -60,29 +63,34 @@ type Reconciler struct {
 	APIReader client.Reader // uncached: Secrets, which the agent does not watch
 	Recorder  events.EventRecorder
 
-	appliers  *appliers
-	notifiers *notifiers
+	records *records
 }
 
 // Setup builds the reconciler and registers it with mgr.
 func Setup(mgr manager.Manager, cfg Config) error {
-	r := &Reconciler{
-		Config:    cfg,
-		Client:    mgr.GetClient(),
-		APIReader: mgr.GetAPIReader(),
-		Recorder:  mgr.GetEventRecorder("seal-agent"),
-		appliers: &appliers{
-			config: cfg.RESTConfig, scheme: cfg.Scheme, mapper: cfg.Mapper,
-			workers: cfg.ApplyWorkers, agentNamespace: cfg.AgentNamespace,
-			defaultServiceAccount: cfg.DefaultServiceAccount,
-		},
-		notifiers: &notifiers{hosts: cfg.CommitStatusHosts, networks: cfg.AllowedNetworks},
-	}
+	r := New(cfg, mgr.GetClient(), mgr.GetAPIReader(), mgr.GetEventRecorder("seal-agent"))
 	return builder.ControllerManagedBy(mgr).
 		For(&v1alpha1.GitSync{}, builder.WithPredicates(predicate.Or(
 			predicate.GenerationChangedPredicate{}, syncRequested()))).
 		WithOptions(controller.Options{MaxConcurrentReconciles: cfg.Concurrency}).
 		Complete(r)
+}
+
+// New builds a reconciler.
+func New(cfg Config, c client.Client, apiReader client.Reader, recorder events.EventRecorder) *Reconciler {
+	return &Reconciler{
+		Config:    cfg,
+		Client:    c,
+		APIReader: apiReader,
+		Recorder:  recorder,
+		records: &records{
+			config: cfg.RESTConfig, scheme: cfg.Scheme, mapper: cfg.Mapper,
+			workers: cfg.ApplyWorkers, agentNamespace: cfg.AgentNamespace,
+			defaultServiceAccount: cfg.DefaultServiceAccount,
+			hosts:                 cfg.CommitStatusHosts, networks: cfg.AllowedNetworks,
+			fetcher: cfg.Fetcher,
+		},
+	}
 }
 
 // Reconcile syncs one GitSync and records the outcome with one status
@@ -92,17 +100,16 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (resu
 	var gs v1alpha1.GitSync
 	if err := r.Client.Get(ctx, req.NamespacedName, &gs); err != nil {
 		if apierrors.IsNotFound(err) {
-			r.forget(req.NamespacedName)
-			return reconcile.Result{}, nil
+			return reconcile.Result{}, r.forget(ctx, req.NamespacedName)
 		}
 		return reconcile.Result{}, err
 	}
 	if !gs.DeletionTimestamp.IsZero() {
-		r.forget(req.NamespacedName)
-		return reconcile.Result{}, nil
+		return reconcile.Result{}, r.forget(ctx, req.NamespacedName)
 	}
 	base := gs.DeepCopy()
 	defer func() {
+		r.Metrics.state(&gs)
 		if err := r.patchStatus(ctx, base, &gs); err != nil && retErr == nil {
 			retErr = err
 		}
@@ -115,31 +122,50 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (resu
 
 	start := time.Now()
 	log.FromContext(ctx).V(1).Info("sync started", "generation", gs.Generation)
-	syncCtx, cancel := context.WithTimeout(ctx, gs.Spec.TimeoutOrDefault())
-	var attempted string
-	var out *outcome
-	serr := r.preflight(syncCtx, &gs)
-	if serr == nil {
-		out, serr = r.sync(syncCtx, &gs, &attempted)
+	var o *Outcome
+	if rec, err := r.records.get(&gs); err != nil {
+		o = &Outcome{Err: classify(StageApply, err)}
+	} else {
+		o = r.stages(&gs, rec).Run(ctx, &gs)
 	}
-	cancel()
-	if attempted != "" {
-		gs.Status.LastAttemptedRevision = attempted
-	}
-	r.record(ctx, &gs, out, serr, time.Since(start))
-	r.postCommitStatus(ctx, &gs, serr)
+	r.record(ctx, &gs, o, time.Since(start))
 
 	interval := gs.Spec.IntervalOrDefault()
-	if serr != nil && interval > retryInterval {
+	if o.Err != nil && !o.Err.Stalled && interval > retryInterval {
 		interval = retryInterval
 	}
 	return reconcile.Result{RequeueAfter: interval}, nil
 }
 
-// forget drops what the reconciler remembers of a deleted GitSync.
-func (r *Reconciler) forget(key types.NamespacedName) {
-	r.appliers.forget(key)
-	r.notifiers.forget(key)
+// stages are the agent's stages for gs, bound to its record.
+func (r *Reconciler) stages(gs *v1alpha1.GitSync, rec *record) *Stages {
+	sec := secrets{reader: r.APIReader}
+	if rec.serviceAccount != "" {
+		sec = secrets{reader: rec.client, as: rec.serviceAccount}
+	}
+	s := &Stages{
+		Source:  &gitSource{secrets: sec, fetcher: r.Fetcher, networks: r.AllowedNetworks},
+		Verify:  &commitVerifier{secrets: sec},
+		Render:  &renderer{secrets: sec, keys: r.Keys, maxFileSize: r.MaxFileSize, maxRenderSize: r.MaxRenderSize},
+		Check:   sealChecker{},
+		Apply:   rec.applier,
+		Timeout: gs.Spec.TimeoutOrDefault(),
+	}
+	if gs.Spec.CommitStatus != nil {
+		cfg := r.records.notifyConfig(gs, nil)
+		s.Source.(*gitSource).commitStatus = &cfg
+		s.Notify = &commitNotifier{secrets: sec, record: rec, config: func(token []byte) notify.Config {
+			return r.records.notifyConfig(gs, token)
+		}}
+	}
+	return s
+}
+
+// forget drops what the reconciler keeps for a deleted GitSync: its
+// record, clients, git cache and metrics.
+func (r *Reconciler) forget(ctx context.Context, key types.NamespacedName) error {
+	r.Metrics.forget(key.Namespace, key.Name)
+	return r.records.forget(ctx, key)
 }
 
 // patchStatus sends the status as a merge patch against what was read, and

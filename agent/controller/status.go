@@ -16,65 +16,67 @@ import (
 	"github.com/seal-gitops/seal/agent/apply"
 )
 
-// record writes the outcome of a sync into gs's status, an event and the
+// record writes the outcome of a sync into gs's status, events and the
 // metrics. A sync that changed nothing leaves the status as it was, sends
 // no event, and so costs the API server no write.
-func (r *Reconciler) record(ctx context.Context, gs *v1alpha1.GitSync, out *outcome, serr *stageError, took time.Duration) {
+func (r *Reconciler) record(ctx context.Context, gs *v1alpha1.GitSync, o *Outcome, took time.Duration) {
 	logger := log.FromContext(ctx)
-	reason := v1alpha1.ReasonSucceeded
-	if serr != nil {
-		reason = serr.reason
+	if o.Revision != "" {
+		gs.Status.LastAttemptedRevision = o.Revision
 	}
-	r.Metrics.syncDuration.WithLabelValues(gs.Namespace, gs.Name, reason).Observe(took.Seconds())
-	if reason == v1alpha1.ReasonDecryptionFailed {
-		r.Metrics.decryptionFailures.WithLabelValues(gs.Namespace, gs.Name).Inc()
+	if o.Err == nil || o.Err.Stage != StageSource {
+		gs.Status.VerifiedSigner = o.Signer
 	}
-	if out != nil && out.applied != nil {
-		r.recordApplied(ctx, gs, out, took)
+	r.Metrics.observe(gs, o, took)
+	if o.Applied != nil {
+		r.recordApplied(ctx, gs, o, took)
+	}
+	if o.NotifyErr != nil {
+		logger.Info("commit status not sent", "error", o.NotifyErr.Error())
+		r.Recorder.Eventf(gs, nil, corev1.EventTypeWarning, "CommitStatusFailed", "Notify", "%s", o.NotifyErr.Error())
 	}
 	meta.RemoveStatusCondition(&gs.Status.Conditions, v1alpha1.ConditionReconciling)
-	if serr != nil {
+	if serr := o.Err; serr != nil {
 		msg := serr.Error()
-		setCondition(gs, v1alpha1.ConditionReady, metav1.ConditionFalse, serr.reason, msg)
-		if serr.reason == v1alpha1.ReasonInvalidSpec {
-			setCondition(gs, v1alpha1.ConditionStalled, metav1.ConditionTrue, serr.reason, msg)
+		setCondition(gs, v1alpha1.ConditionReady, metav1.ConditionFalse, serr.Reason, msg)
+		if serr.Stalled {
+			setCondition(gs, v1alpha1.ConditionStalled, metav1.ConditionTrue, serr.Reason, msg)
 		} else {
 			meta.RemoveStatusCondition(&gs.Status.Conditions, v1alpha1.ConditionStalled)
 		}
-		r.Recorder.Eventf(gs, nil, corev1.EventTypeWarning, serr.reason, "Sync", "%s", msg)
-		logger.Info("sync failed", "reason", serr.reason, "error", msg, "revision", gs.Status.LastAttemptedRevision)
+		r.Recorder.Eventf(gs, nil, corev1.EventTypeWarning, serr.Reason, "Sync", "%s", msg)
+		logger.Info("sync failed", "reason", serr.Reason, "stage", serr.Stage, "error", msg, "revision", gs.Status.LastAttemptedRevision)
 		return
 	}
 	meta.RemoveStatusCondition(&gs.Status.Conditions, v1alpha1.ConditionStalled)
-	gs.Status.SetLastAppliedRevision(out.revision)
-	setCondition(gs, v1alpha1.ConditionReady, metav1.ConditionTrue, v1alpha1.ReasonSucceeded,
-		fmt.Sprintf("Applied revision %s (%d objects)", short(out.revision), len(out.inventory)))
+	gs.Status.SetLastAppliedRevision(o.Revision)
+	setCondition(gs, v1alpha1.ConditionReady, metav1.ConditionTrue, v1alpha1.ReasonSucceeded, readyMessage(o))
+}
+
+// readyMessage is the Ready condition's message of a successful sync.
+func readyMessage(o *Outcome) string {
+	return fmt.Sprintf("Applied revision %s (%d objects)", short(o.Revision), len(o.Inventory))
 }
 
 // recordApplied records what Apply and Prune did: inventory, counts, keys,
 // metrics and, when something changed, an event.
-func (r *Reconciler) recordApplied(ctx context.Context, gs *v1alpha1.GitSync, out *outcome, took time.Duration) {
-	counts := out.applied.Counts()
+func (r *Reconciler) recordApplied(ctx context.Context, gs *v1alpha1.GitSync, o *Outcome, took time.Duration) {
+	counts := o.Applied.Counts()
 	pruned := 0
-	if out.pruned != nil {
-		pruned = out.pruned.Count(apply.Deleted)
-		for action, n := range out.pruned.Counts() {
+	if o.Pruned != nil {
+		pruned = o.Pruned.Count(apply.Deleted)
+		for action, n := range o.Pruned.Counts() {
 			counts[action] += n
 		}
 	}
-	for action, n := range counts {
-		r.Metrics.objects.WithLabelValues(gs.Namespace, gs.Name, string(action)).Add(float64(n))
-	}
+	r.Metrics.countObjects(gs, counts)
 	drift := counts[apply.DriftCorrected]
-	if drift > 0 {
-		r.Metrics.driftCorrections.WithLabelValues(gs.Namespace, gs.Name).Add(float64(drift))
-	}
-	gs.Status.Inventory = inventoryEntries(out.inventory)
-	gs.Status.DecryptionKeys = keyUsage(out.keyUsage)
-	gs.Status.UnboundFiles = out.unbound
+	gs.Status.Inventory = inventoryEntries(o.Inventory)
+	gs.Status.DecryptionKeys = keyUsage(o.KeyUsage)
+	gs.Status.UnboundFiles = o.Unbound
 
-	changed := out.applied.Changed() || pruned > 0 || out.revision != gs.Status.LastAppliedRevision
-	summary := out.applied.Summary()
+	changed := o.Applied.Changed() || pruned > 0 || o.Revision != gs.Status.LastAppliedRevision
+	summary := o.Applied.Summary()
 	if pruned > 0 {
 		summary += fmt.Sprintf(", %d pruned", pruned)
 	}
@@ -82,13 +84,14 @@ func (r *Reconciler) recordApplied(ctx context.Context, gs *v1alpha1.GitSync, ou
 	if !changed {
 		logger = logger.V(1) // a resync that found nothing to do is routine
 	}
-	if len(out.unbound) > 0 {
-		logger.Info("sealed values without a sealed identity accepted by spec.decryption.allowUnbound", "files", out.unbound)
+	if len(o.Unbound) > 0 {
+		logger.Info("sealed values without a sealed identity accepted by spec.decryption.allowUnbound", "files", o.Unbound)
 	}
-	logger.Info("synced", "revision", out.revision, "objects", len(out.inventory), "summary", summary,
-		"duration", took.Round(time.Millisecond).String(), "fetch", out.stages.fetch.Round(time.Millisecond).String(),
-		"render", out.stages.render.Round(time.Millisecond).String(), "apply", out.stages.apply.Round(time.Millisecond).String(),
-		"prune", out.stages.prune.Round(time.Millisecond).String())
+	kv := []any{"revision", o.Revision, "objects", len(o.Inventory), "summary", summary, "duration", took.Round(time.Millisecond).String()}
+	for _, d := range o.Durations {
+		kv = append(kv, d.Stage, d.Duration.Round(time.Millisecond).String())
+	}
+	logger.Info("synced", kv...)
 	if !changed && gs.Status.LastSync != nil {
 		return // keep the last sync that did something; see the API docs
 	}
@@ -105,15 +108,15 @@ func (r *Reconciler) recordApplied(ctx context.Context, gs *v1alpha1.GitSync, ou
 		return
 	}
 	// Before Succeeded, so that whoever sees that one can see this one.
-	if len(out.unbound) > 0 {
+	if len(o.Unbound) > 0 {
 		r.Recorder.Eventf(gs, nil, corev1.EventTypeWarning, v1alpha1.ReasonUnboundSecrets, "Sync",
 			"%s: sealed values without a sealed identity (encrypted with the sops CLI, or without a namespace) were applied because spec.decryption.allowUnbound is true: nothing proves they belong to the Secrets they landed in; open each file with `seal edit` and save it to seal it",
-			unboundList(out.unbound))
+			unboundList(o.Unbound))
 	}
-	r.Recorder.Eventf(gs, nil, corev1.EventTypeNormal, v1alpha1.ReasonSucceeded, "Sync", "Applied revision %s: %s", short(out.revision), summary)
+	r.Recorder.Eventf(gs, nil, corev1.EventTypeNormal, v1alpha1.ReasonSucceeded, "Sync", "Applied revision %s: %s", short(o.Revision), summary)
 	if drift > 0 {
 		r.Recorder.Eventf(gs, nil, corev1.EventTypeWarning, "DriftCorrected", "Sync",
-			"%d object(s) changed or deleted in the cluster were put back to revision %s", drift, short(out.revision))
+			"%d object(s) changed or deleted in the cluster were put back to revision %s", drift, short(o.Revision))
 	}
 }
 
@@ -140,14 +143,6 @@ func keyUsage(m map[string]int) []v1alpha1.KeyUsage {
 	return out
 }
 
-// readyMessage is the Ready condition's message.
-func readyMessage(gs *v1alpha1.GitSync) string {
-	if c := meta.FindStatusCondition(gs.Status.Conditions, v1alpha1.ConditionReady); c != nil {
-		return c.Message
-	}
-	return ""
-}
-
 // unboundList names up to five files, and how many more there are.
 func unboundList(files []string) string {
 	const most = 5
@@ -155,4 +150,53 @@ func unboundList(files []string) string {
 		return strings.Join(files, ", ")
 	}
 	return fmt.Sprintf("%s and %d more", strings.Join(files[:most], ", "), len(files)-most)
+}
+
+// notDeleted lists the stale objects that prune did not delete.
+func notDeleted(stale []apply.Ref, pruned *apply.Result) []apply.Ref {
+	deleted := map[apply.Ref]bool{}
+	if pruned != nil {
+		for _, o := range pruned.Objects {
+			if o.Action == apply.Deleted || o.Action == apply.Skipped {
+				deleted[o.Ref] = true
+			}
+		}
+	}
+	var left []apply.Ref
+	for _, ref := range stale {
+		if !deleted[ref] {
+			left = append(left, ref)
+		}
+	}
+	return left
+}
+
+func inventoryRefs(in []v1alpha1.ObjectRef) []apply.Ref {
+	out := make([]apply.Ref, len(in))
+	for i, o := range in {
+		out[i] = apply.Ref(o)
+	}
+	return out
+}
+
+func inventoryEntries(in []apply.Ref) []v1alpha1.ObjectRef {
+	out := make([]v1alpha1.ObjectRef, len(in))
+	for i, o := range in {
+		out[i] = v1alpha1.ObjectRef(o)
+	}
+	return out
+}
+
+func displayPath(p string) string {
+	if p == "" {
+		return "."
+	}
+	return p
+}
+
+func short(sha string) string {
+	if len(sha) > 12 {
+		return sha[:12]
+	}
+	return sha
 }
