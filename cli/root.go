@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/seal-gitops/seal/internal/version"
 )
@@ -39,6 +40,11 @@ type Factory struct {
 	Getenv func(string) string
 	Getwd  func() (string, error)
 	Now    func() time.Time
+	// KubeClient, when set, is the cluster client of the GitSync commands
+	// (get, reconcile, suspend, resume) instead of one built from the
+	// kubeconfig: the seam their unit tests use to run without an API
+	// server.
+	KubeClient func() (client.WithWatch, error)
 }
 
 // Exit codes.
@@ -74,6 +80,17 @@ func withHint(err error, format string, args ...any) error {
 	return hintError{err: err, hint: fmt.Sprintf(format, args...)}
 }
 
+// codeError is a failure printed as usual but ending with its own exit
+// code (seal status exits 2 when it cannot tell whether the GitSyncs are
+// Ready).
+type codeError struct {
+	err  error
+	code int
+}
+
+func (e codeError) Error() string { return e.err.Error() }
+func (e codeError) Unwrap() error { return e.err }
+
 // silentError is a failure already reported on stdout or stderr (findings
 // of seal check, for instance): Execute only sets the exit code.
 type silentError struct{ code int }
@@ -101,6 +118,10 @@ func run(ctx context.Context, f *Factory, args []string) int {
 		return silent.code
 	}
 	printError(f.IO.Err, err)
+	var ce codeError
+	if errors.As(err, &ce) {
+		return ce.code
+	}
 	var u usageError
 	if errors.As(err, &u) {
 		return ExitUsage

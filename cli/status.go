@@ -56,9 +56,14 @@ exactly one.
 -w keeps watching after the first listing and prints a line (or, with -o
 json or yaml, the object) each time a GitSync changes, until interrupted.
 
-Exit status: 0 when every GitSync shown is Ready, 1 when one is not (or the
-command failed), so CI can wait on it: until seal status; do sleep 10; done.
-With -w the status is that of the last state shown.`,
+Exit status:
+  0  every GitSync shown is Ready
+  1  one is not Ready, or NAME names none (yet)
+  2  the cluster cannot be reached or read (no kubeconfig, connection
+     refused, credentials refused, GitSync not installed), or the command
+     is misused (bad flags or arguments)
+so CI can wait on it: until seal status production; do sleep 10; done, and
+stop when it exits 2. With -w the status is that of the last state shown.`,
 		Example: `  # Every GitSync in the cluster
   seal status
 
@@ -126,25 +131,16 @@ func runStatus(ctx context.Context, f *Factory, opts *statusOptions) error {
 	if err != nil {
 		return err
 	}
-	wd, err := factoryWD(f)
-	if err != nil {
-		return err
-	}
-	cfg, where, err := opts.restConfig(f, wd)
-	if err != nil {
-		return err
-	}
 	// No client-wide timeout: it would cut a watch short. Each list gets
 	// its own deadline instead.
-	cfg.Timeout = 0
-	c, err := newKubeClient(cfg, where)
+	c, where, err := opts.gitSyncClient(f)
 	if err != nil {
-		return err
+		return unreachable(err)
 	}
 	scope := statusScope{namespace: opts.Namespace, name: opts.Name}
 	items, rv, err := listGitSyncs(ctx, c, where, scope)
 	if err != nil {
-		return err
+		return unreachable(err)
 	}
 	if opts.Name != "" && len(items) == 0 && !opts.Watch {
 		return withHint(fmt.Errorf("GitSync %q not found %s of the cluster at %s", opts.Name, scope.where(), where),
@@ -156,7 +152,7 @@ func runStatus(ctx context.Context, f *Factory, opts *statusOptions) error {
 	if opts.Watch {
 		err := watchGitSyncs(ctx, c, where, scope, items, rv, p.event)
 		if err != nil && ctx.Err() == nil {
-			return err
+			return unreachable(err)
 		}
 		if err := p.err(); err != nil {
 			return err
@@ -167,6 +163,11 @@ func runStatus(ctx context.Context, f *Factory, opts *statusOptions) error {
 	}
 	return nil
 }
+
+// unreachable marks err, which kept seal status from reading the
+// GitSyncs, for exit status 2: the status of the GitSyncs is unknown, which
+// CI must not take for "not Ready yet".
+func unreachable(err error) error { return codeError{err: err, code: ExitUsage} }
 
 // listGitSyncs lists the GitSyncs in scope, sorted by namespace and name,
 // and returns the list's resourceVersion to watch from.

@@ -123,7 +123,8 @@ func TestStatus(t *testing.T) {
 }
 
 // TestStatusNotInstalled: a cluster without the GitSync CRD is told apart
-// from an unreachable one.
+// from an unreachable one in the message; both exit 2, since whether the
+// GitSyncs are Ready is unknown.
 func TestStatusNotInstalled(t *testing.T) {
 	c := startCluster(t, false)
 	r := runSeal(t, t.TempDir(), nil, "", "status", "--kubeconfig", c.Kubeconfig)
@@ -133,8 +134,8 @@ func TestStatusNotInstalled(t *testing.T) {
 		"does not serve GitSync (seal.dev/v1alpha1): seal-agent is not installed\n",
 		"seal: hint: install it with seal bootstrap, or use the --context of a cluster that runs it\n",
 	}
-	if r.Code != ExitFailure || r.Stdout != "" {
-		t.Errorf("exit %d, stdout %q", r.Code, r.Stdout)
+	if r.Code != ExitUsage || r.Stdout != "" {
+		t.Errorf("exit %d, want 2 (status unknown); stdout %q", r.Code, r.Stdout)
 	}
 	for _, w := range want {
 		if !strings.Contains(r.Stderr, w) {
@@ -222,12 +223,16 @@ func TestStatusKubeFlags(t *testing.T) {
 	}
 
 	r = runSeal(t, t.TempDir(), nil, "", append([]string{"status", "--as", "someone-else"}, kc...)...)
-	if r.Code != ExitFailure || !strings.Contains(r.Stderr, `User "someone-else" cannot list resource "gitsyncs"`) {
+	if r.Code != ExitUsage || !strings.Contains(r.Stderr, `User "someone-else" cannot list resource "gitsyncs"`) {
 		t.Errorf("--as: exit %d, stderr:\n%s", r.Code, r.Stderr)
 	}
 	r = runSeal(t, t.TempDir(), nil, "", append([]string{"status", "--server", "https://127.0.0.1:1"}, kc...)...)
-	if r.Code != ExitFailure || !strings.Contains(r.Stderr, "cannot reach the cluster at https://127.0.0.1:1") {
-		t.Errorf("--server: exit %d, stderr:\n%s", r.Code, r.Stderr)
+	if r.Code != ExitUsage || !strings.Contains(r.Stderr, "cannot reach the cluster at https://127.0.0.1:1") {
+		t.Errorf("--server: exit %d, want 2; stderr:\n%s", r.Code, r.Stderr)
+	}
+	r = runSeal(t, t.TempDir(), nil, "", "status")
+	if r.Code != ExitUsage || !strings.Contains(r.Stderr, "no Kubernetes configuration found") {
+		t.Errorf("no kubeconfig: exit %d, want 2; stderr:\n%s", r.Code, r.Stderr)
 	}
 }
 
