@@ -111,7 +111,7 @@ func TestInstall(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 
-	if res := e.seal(ctx, "status"); res.ExitCode != 1 || !strings.Contains(res.Stderr, "seal-agent is not installed") {
+	if res := e.seal(ctx, "status"); res.ExitCode != 2 || !strings.Contains(res.Stderr, "seal-agent is not installed") {
 		t.Errorf("seal status before bootstrap: exit %d, stderr:\n%s", res.ExitCode, res.Stderr)
 	}
 
