@@ -1,0 +1,176 @@
+package helm
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"helm.sh/helm/v3/pkg/repo"
+	"sigs.k8s.io/yaml"
+)
+
+// ErrRepository is what every failure to get a chart from a chart
+// repository wraps.
+var ErrRepository = errors.New("chart repository")
+
+// MaxIndexSize caps a chart repository's index.yaml.
+const MaxIndexSize = 32 << 20
+
+// maxCached is how many chart archives a Fetcher keeps.
+const maxCached = 64
+
+// Fetcher downloads charts from HTTP(S) chart repositories and keeps the
+// archives it downloaded, by digest, so that a chart whose index entry
+// names a digest already held is not downloaded again. It is safe for
+// concurrent use.
+type Fetcher struct {
+	client *http.Client
+	limits Limits
+
+	mu    sync.Mutex
+	cache map[string][]byte // sha256 hex of the archive -> archive
+	order []string          // digests, oldest first
+}
+
+// NewFetcher returns a Fetcher that uses client (http.DefaultClient when
+// nil) within lim.
+func NewFetcher(client *http.Client, lim Limits) *Fetcher {
+	if client == nil {
+		client = &http.Client{Timeout: time.Minute}
+	}
+	return &Fetcher{client: client, limits: lim.orDefault(), cache: map[string][]byte{}}
+}
+
+// Fetch returns the archive of chart ref.Name at exactly ref.Version from
+// the repository ref.Repository, and its sha256 digest (hex). When the
+// index names a digest, the archive must match it.
+func (f *Fetcher) Fetch(ctx context.Context, ref ChartRef) (archive []byte, digest string, err error) {
+	base, err := url.Parse(strings.TrimSuffix(ref.Repository, "/") + "/")
+	if err != nil || base.Host == "" || (base.Scheme != "http" && base.Scheme != "https") || base.User != nil {
+		return nil, "", fmt.Errorf("%w %s: not an http(s) URL without credentials", ErrRepository, shownURL(ref.Repository))
+	}
+	repoName := shownURL(ref.Repository)
+	data, err := f.get(ctx, base.JoinPath("index.yaml"), MaxIndexSize)
+	if err != nil {
+		return nil, "", fmt.Errorf("%w %s: reading index.yaml: %w", ErrRepository, repoName, err)
+	}
+	var idx repo.IndexFile
+	if err := yaml.Unmarshal(data, &idx); err != nil {
+		return nil, "", fmt.Errorf("%w %s: index.yaml is not a chart repository index", ErrRepository, repoName)
+	}
+	versions, ok := idx.Entries[ref.Name]
+	if !ok {
+		return nil, "", fmt.Errorf("%w %s: no chart %q in index.yaml: check spec.chart.name", ErrRepository, repoName, ref.Name)
+	}
+	var cv *repo.ChartVersion
+	for _, v := range versions {
+		if v != nil && v.Metadata != nil && v.Version == ref.Version {
+			cv = v
+			break
+		}
+	}
+	if cv == nil || len(cv.URLs) == 0 {
+		return nil, "", fmt.Errorf("%w %s: chart %s has no version %s in index.yaml: check spec.chart.version", ErrRepository, repoName, ref.Name, ref.Version)
+	}
+	want := strings.ToLower(strings.TrimPrefix(cv.Digest, "sha256:"))
+	if want != "" {
+		if a := f.cached(want); a != nil {
+			return a, want, nil
+		}
+	}
+	u, err := base.Parse(cv.URLs[0])
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.User != nil {
+		return nil, "", fmt.Errorf("%w %s: chart %s %s: its URL in index.yaml is not an http(s) URL without credentials", ErrRepository, repoName, ref.Name, ref.Version)
+	}
+	if u.Host != base.Host {
+		// Credentials, once the GitSync can give some, go only to the
+		// repository's host; a chart elsewhere is refused rather than
+		// fetched without them.
+		return nil, "", fmt.Errorf("%w %s: chart %s %s is on another host (%s); Seal fetches charts from the repository's host only", ErrRepository, repoName, ref.Name, ref.Version, u.Host)
+	}
+	archive, err = f.get(ctx, u, f.limits.MaxArchiveSize)
+	if err != nil {
+		return nil, "", fmt.Errorf("%w %s: downloading chart %s %s: %w", ErrRepository, repoName, ref.Name, ref.Version, err)
+	}
+	sum := sha256.Sum256(archive)
+	digest = hex.EncodeToString(sum[:])
+	if want != "" && want != digest {
+		return nil, "", fmt.Errorf("%w %s: chart %s %s: the archive's digest sha256:%s is not the sha256:%s its index entry names", ErrRepository, repoName, ref.Name, ref.Version, digest, want)
+	}
+	f.keep(digest, archive)
+	return archive, digest, nil
+}
+
+// get reads u, at most max bytes.
+func (f *Fetcher) get(ctx context.Context, u *url.URL, max int64) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := f.client.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // the URL is named by the caller
+		}
+		return nil, fmt.Errorf("the repository is unreachable: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%s answered %s", shownURL(u.String()), resp.Status)
+	}
+	if resp.ContentLength > max {
+		return nil, fmt.Errorf("%s is %d bytes, over the limit of %d", shownURL(u.String()), resp.ContentLength, max)
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, max+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", shownURL(u.String()), err)
+	}
+	if int64(len(b)) > max {
+		return nil, fmt.Errorf("%s is over the limit of %d bytes", shownURL(u.String()), max)
+	}
+	return b, nil
+}
+
+func (f *Fetcher) cached(digest string) []byte {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.cache[digest]
+}
+
+func (f *Fetcher) keep(digest string, archive []byte) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.cache[digest]; ok {
+		return
+	}
+	if len(f.order) == maxCached {
+		delete(f.cache, f.order[0])
+		f.order = f.order[1:]
+	}
+	f.cache[digest] = archive
+	f.order = append(f.order, digest)
+}
+
+// shownURL is a URL for messages: without user information, query or
+// fragment, and cut to a readable length.
+func shownURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(an unparsable URL)"
+	}
+	u.User, u.RawQuery, u.Fragment = nil, "", ""
+	out := u.String()
+	if len(out) > 200 {
+		out = out[:200] + "..."
+	}
+	return out
+}
