@@ -108,7 +108,7 @@ func archiveFiles(name string, data []byte, lim Limits) ([]*loader.BufferedFile,
 		first, rest, ok := strings.Cut(h.Name, "/")
 		clean := path.Clean(rest)
 		switch {
-		case !ok || rest == "" || strings.Contains(h.Name, "\\") || path.IsAbs(rest) || clean == "." || clean == ".." || strings.HasPrefix(clean, "../"):
+		case !ok || rest == "" || first == "" || first == "." || first == ".." || strings.Contains(h.Name, "\\") || path.IsAbs(rest) || clean == "." || clean == ".." || strings.HasPrefix(clean, "../"):
 			return nil, fmt.Errorf("%s: %w: %s is not a path inside the chart's directory", name, ErrArchive, shown(h.Name))
 		case top != "" && first != top:
 			return nil, fmt.Errorf("%s: %w: files of two top directories (%s, %s)", name, ErrArchive, shown(top), shown(first))
