@@ -24,6 +24,15 @@ type Options struct {
 	// Secret of their name in any namespace. They still never leave
 	// Secrets' data and stringData.
 	AllowUnbound bool
+	// Owners names, for each object, the Helm release that rendered it
+	// ("HelmRelease/<namespace>/<name>", as bindings spell it), or "" for
+	// an object no release rendered. A value sealed for a release may
+	// land only in objects of that release.
+	Owners []string
+	// Widen lists, per release (as in Owners), the kinds besides Secret
+	// whose data values may hold that release's sealed values: only
+	// "ConfigMap" has an effect.
+	Widen map[string][]string
 }
 
 // Result is what a check that passed did.
@@ -33,6 +42,10 @@ type Result struct {
 	// Unbound names the sealed files whose values were accepted only
 	// because Options.AllowUnbound is set, sorted, each once.
 	Unbound []string
+	// Widened names each place where a release's widening let a sealed
+	// value land outside a Secret: "ConfigMap prod/shop-config at
+	// data.greeting (HelmRelease prod/shop)", sorted.
+	Widened []string
 }
 
 // Check checks where every token landed in objects (the render's output;
@@ -50,6 +63,9 @@ func Check(objects []*unstructured.Unstructured, sources []string, values []cryp
 		if i < len(sources) {
 			o.source = sources[i]
 		}
+		if i < len(opts.Owners) {
+			o.owner = opts.Owners[i]
+		}
 		o.id = o.identity(opts.DefaultNamespace)
 		c.object(&o)
 	}
@@ -60,22 +76,26 @@ func Check(objects []*unstructured.Unstructured, sources []string, values []cryp
 		s.m[s.key] = s.value
 	}
 	slices.Sort(c.unbound)
-	return &Result{Swapped: len(c.swaps), Unbound: slices.Compact(c.unbound)}, nil
+	slices.Sort(c.widened)
+	return &Result{Swapped: len(c.swaps), Unbound: slices.Compact(c.unbound), Widened: c.widened}, nil
 }
 
 // target is one rendered object.
 type target struct {
 	obj      *unstructured.Unstructured
 	source   string
+	owner    string // the release that rendered it, as bindings spell it
 	id       string // kind/namespace/name as bindings spell it
 	isSecret bool
+	isConfig bool // a core ConfigMap
 	ns, name string
 }
 
 func (t *target) identity(defaultNS string) string {
 	t.ns, t.name = t.obj.GetNamespace(), t.obj.GetName()
 	t.isSecret = t.obj.GetAPIVersion() == "v1" && t.obj.GetKind() == "Secret"
-	if t.isSecret && t.ns == "" {
+	t.isConfig = t.obj.GetAPIVersion() == "v1" && t.obj.GetKind() == "ConfigMap"
+	if (t.isSecret || t.isConfig) && t.ns == "" {
 		t.ns = defaultNS
 	}
 	return crypto.Identity(t.obj.GetKind(), t.ns, t.name)
@@ -92,6 +112,7 @@ type checker struct {
 	values     map[string]*crypto.SealedValue
 	swaps      []swap
 	unbound    []string
+	widened    []string
 	violations []Violation
 }
 
@@ -110,6 +131,12 @@ func (c *checker) object(t *target) {
 		if t.isSecret && (k == "data" || k == "stringData") {
 			if m, ok := v.(map[string]any); ok {
 				c.secretValues(t, k, m)
+				continue
+			}
+		}
+		if t.isConfig && k == "data" && c.widens(t.owner, "ConfigMap") {
+			if m, ok := v.(map[string]any); ok {
+				c.widenedValues(t, k, m)
 				continue
 			}
 		}
@@ -211,6 +238,8 @@ func (c *checker) allowed(t *target, v *crypto.SealedValue) string {
 	}
 	kind, ns, name, ok := crypto.SplitIdentity(v.SealedFor)
 	switch {
+	case ok && kind == crypto.ReleaseKind:
+		return releaseProblem(t, v, ns)
 	case !ok || kind != "Secret":
 		return fmt.Sprintf("it was sealed for %s, not for a Secret", showIdentity(v.SealedFor))
 	case ns == "":
@@ -226,6 +255,56 @@ func (c *checker) allowed(t *target, v *crypto.SealedValue) string {
 		return fmt.Sprintf("it was sealed for %s", showIdentity(v.SealedFor))
 	}
 	return ""
+}
+
+// releaseProblem says why a value sealed for a Helm release may not land
+// in t, or "" when it may: t must be an object that release rendered, in
+// the release's namespace ns.
+func releaseProblem(t *target, v *crypto.SealedValue, ns string) string {
+	switch {
+	case t.owner != v.SealedFor:
+		return fmt.Sprintf("it was sealed for %s, and only objects that release renders may hold it", showIdentity(v.SealedFor))
+	case t.ns != ns:
+		return fmt.Sprintf("it was sealed for %s, whose values may land only in namespace %s", showIdentity(v.SealedFor), ns)
+	}
+	return ""
+}
+
+// widens reports whether release owner allowed kind to hold its sealed
+// values.
+func (c *checker) widens(owner, kind string) bool {
+	return owner != "" && slices.Contains(c.opts.Widen[owner], kind)
+}
+
+// widenedValues judges the data of a ConfigMap that its release allowed
+// to hold the release's sealed values: a token standing as a whole value,
+// sealed for that release, is swapped in; anything else is judged as
+// anywhere else.
+func (c *checker) widenedValues(t *target, field string, m map[string]any) {
+	for k, raw := range m {
+		path := field + "." + k
+		s, _ := raw.(string)
+		v := c.values[s]
+		if !crypto.IsToken(s) || v == nil || v.Encoded {
+			c.anywhere(t, path, k, raw)
+			continue
+		}
+		if found, sv := c.find(k); found {
+			c.violate(t, path+" (a key)", sv, "a sealed value would become part of a key")
+			continue
+		}
+		kind, ns, _, _ := crypto.SplitIdentity(v.SealedFor)
+		if kind != crypto.ReleaseKind {
+			c.violate(t, path, v, "only a Helm release's sealed values may be widened to a ConfigMap; others belong in the Secret they were sealed for")
+			continue
+		}
+		if problem := releaseProblem(t, v, ns); problem != "" {
+			c.violate(t, path, v, problem)
+			continue
+		}
+		c.swaps = append(c.swaps, swap{m: m, key: k, value: string(v.Value)})
+		c.widened = append(c.widened, fmt.Sprintf("%s at %s (%s)", display(t), path, showIdentity(v.SealedFor)))
+	}
 }
 
 // generatedFrom reports whether name is what a kustomize secretGenerator
