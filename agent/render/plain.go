@@ -54,14 +54,14 @@ func (p *plainWalk) walk(shown, real string) error {
 		}
 		switch {
 		case typ.IsDir():
-			if p.seen[eReal] {
+			if p.seen[eReal] || p.isChart(eReal) {
 				continue
 			}
 			p.seen[eReal] = true
 			if err := p.walk(eShown, eReal); err != nil {
 				return err
 			}
-		case typ.IsRegular() && isManifestName(name) && !p.seenFiles[eReal]:
+		case typ.IsRegular() && isManifestName(name) && !isValuesName(name) && !p.seenFiles[eReal]:
 			p.seenFiles[eReal] = true
 			if err := p.file(eShown, eReal); err != nil {
 				return err
@@ -69,6 +69,22 @@ func (p *plainWalk) walk(shown, real string) error {
 		}
 	}
 	return nil
+}
+
+// isChart reports whether the directory at real holds a Helm chart
+// (Chart.yaml): its templates are not manifests, HelmRelease files render
+// it.
+func (p *plainWalk) isChart(real string) bool {
+	_, err := fs.Stat(p.r.fsys, joinPath(real, "Chart.yaml"))
+	return err == nil
+}
+
+// isValuesName reports whether name is a Helm values file by its name
+// (values.yaml, shop-values.yaml, shop.values.yml): values files are read
+// by the HelmRelease files that name them, not as manifests.
+func isValuesName(name string) bool {
+	base := strings.ToLower(strings.TrimSuffix(name, path.Ext(name)))
+	return strings.HasSuffix(base, "values")
 }
 
 func isManifestName(name string) bool {

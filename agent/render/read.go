@@ -20,6 +20,7 @@ type reader struct {
 	files     map[string]struct{}           // real paths read at least once
 	decrypted map[string]string             // real path -> id of the key that opened it
 	sealed    map[string]crypto.SealedValue // token -> value
+	byFile    map[string][]crypto.SealedValue // real path -> its sealed values
 }
 
 func newReader(ctx context.Context, fsys fs.FS, opts *Options) *reader {
@@ -32,6 +33,7 @@ func newReader(ctx context.Context, fsys fs.FS, opts *Options) *reader {
 		files:     make(map[string]struct{}),
 		decrypted: make(map[string]string),
 		sealed:    make(map[string]crypto.SealedValue),
+		byFile:    make(map[string][]crypto.SealedValue),
 	}
 }
 
@@ -85,6 +87,7 @@ func (r *reader) decrypt(name string, data []byte, whole bool) (text []byte, err
 		return nil, fmt.Errorf("%s: %w: %w", name, ErrDecryption, err)
 	}
 	r.decrypted[name] = d.KeyID
+	r.byFile[name] = d.Values
 	for _, v := range d.Values {
 		r.sealed[v.Token] = v
 	}

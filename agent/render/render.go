@@ -9,6 +9,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/seal-gitops/seal/agent/helm"
 	"github.com/seal-gitops/seal/crypto"
 )
 
@@ -55,6 +56,23 @@ type Options struct {
 	MaxTotalSize int64
 	// MaxObjects caps the number of objects rendered (DefaultMaxObjects when 0).
 	MaxObjects int
+	// Charts downloads charts from chart repositories for HelmRelease
+	// files, keeping them by digest; a fetcher of its own, for this
+	// render only, when nil.
+	Charts *helm.Fetcher
+	// Capabilities are the cluster's, for Helm templates; Helm's defaults
+	// when empty.
+	Capabilities helm.Capabilities
+}
+
+// helmLimits are the caps of one chart: Helm's defaults, with a chart
+// file capped like any other file.
+func (o *Options) helmLimits() helm.Limits {
+	lim := helm.DefaultLimits()
+	if o.MaxFileSize > 0 {
+		lim.MaxFileSize = o.MaxFileSize
+	}
+	return lim
 }
 
 // Result is what a render produced.
@@ -63,9 +81,16 @@ type Result struct {
 	// document order; kustomize mode uses kustomize's legacy kind order.
 	Objects []*unstructured.Unstructured
 	// Sources names, for each object of Objects, the file it came from
-	// (in kustomize mode, the kustomization that built it), so errors
-	// about an object can name a file.
+	// (in kustomize mode, the kustomization that built it; for an object
+	// a Helm chart rendered, that file, the release and the template), so
+	// errors about an object can name a file.
 	Sources []string
+	// Owners names, for each object of Objects, the Helm release that
+	// rendered it ("HelmRelease/<namespace>/<name>"), or "". Nil when the
+	// render held no HelmRelease.
+	Owners []string
+	// Releases are the HelmRelease files the render expanded, in order.
+	Releases []Release
 	// Sealed are the values that tokens in Objects stand for, each token
 	// once. Objects hold tokens, never these values: the seal check
 	// (agent/sealcheck) decides where each may go and swaps them in.
@@ -108,6 +133,9 @@ func Render(ctx context.Context, fsys fs.FS, opts Options) (*Result, error) {
 		err = renderPlain(r, dir, res)
 	}
 	if err != nil {
+		return nil, err
+	}
+	if err := expandReleases(r, res); err != nil {
 		return nil, err
 	}
 	r.result(res)
