@@ -17,9 +17,9 @@ type reader struct {
 	opts      *Options
 	res       *resolver
 	lim       *budget
-	files     map[string]struct{}           // real paths read at least once
-	decrypted map[string]string             // real path -> id of the key that opened it
-	sealed    map[string]crypto.SealedValue // token -> value
+	files     map[string]struct{}             // real paths read at least once
+	decrypted map[string]string               // real path -> id of the key that opened it
+	sealed    map[string]crypto.SealedValue   // token -> value
 	byFile    map[string][]crypto.SealedValue // real path -> its sealed values
 }
 
