@@ -9,6 +9,7 @@ import (
 
 	"github.com/seal-gitops/seal/agent/api/v1alpha1"
 	"github.com/seal-gitops/seal/agent/apply"
+	"github.com/seal-gitops/seal/agent/render"
 	"github.com/seal-gitops/seal/agent/source"
 	"github.com/seal-gitops/seal/crypto"
 )
@@ -65,6 +66,13 @@ type Rendered struct {
 	Sources  []string
 	Sealed   []crypto.SealedValue
 	KeyUsage map[string]int
+	// Owners names the Helm release that rendered each object, or "";
+	// Releases are the releases rendered.
+	Owners   []string
+	Releases []render.Release
+	// Widened is where the seal check let a release's sealed values land
+	// outside Secrets (sealcheck.Result.Widened); the checker sets it.
+	Widened []string
 	// Redact masks every decrypted value in err.
 	Redact func(err error) error
 }
@@ -110,6 +118,7 @@ type Outcome struct {
 	Inventory []apply.Ref
 	KeyUsage  map[string]int
 	Unbound   []string
+	Releases  []v1alpha1.HelmReleaseStatus
 	// Err is the first failure, classified; nil on success.
 	Err *SyncError
 	// NotifyErr is the notify stage's failure, which leaves Err alone.
@@ -176,6 +185,7 @@ func (s *Stages) run(parent context.Context, gs *v1alpha1.GitSync, o *Outcome) *
 	if err != nil {
 		return fail(StageSealCheck, fmt.Errorf("revision %s: %w", short(rev.SHA), err))
 	}
+	o.Releases = releaseStatus(rendered.Releases, rendered.Widened)
 
 	previous := inventoryRefs(gs.Status.Inventory)
 	if len(rendered.Objects) == 0 && len(previous) > 0 && !gs.Spec.AllowEmpty {

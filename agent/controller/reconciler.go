@@ -22,6 +22,7 @@ import (
 
 	"github.com/seal-gitops/seal/agent/api/v1alpha1"
 	"github.com/seal-gitops/seal/agent/keyring"
+	"github.com/seal-gitops/seal/agent/helm"
 	"github.com/seal-gitops/seal/agent/notify"
 	"github.com/seal-gitops/seal/agent/source"
 )
@@ -64,6 +65,10 @@ type Reconciler struct {
 	Recorder  events.EventRecorder
 
 	records *records
+	// charts fetches and caches the charts of HelmRelease files from
+	// chart repositories, dialling only what --allowed-networks allows.
+	charts       *helm.Fetcher
+	capabilities *capabilities
 }
 
 // Setup builds the reconciler and registers it with mgr.
@@ -90,6 +95,8 @@ func New(cfg Config, c client.Client, apiReader client.Reader, recorder events.E
 			hosts:                 cfg.CommitStatusHosts, networks: cfg.AllowedNetworks,
 			fetcher: cfg.Fetcher,
 		},
+		charts:       helm.NewFetcher(notify.AddressPolicy{Allowed: cfg.AllowedNetworks}.Client(), helm.Limits{MaxFileSize: cfg.MaxFileSize}),
+		capabilities: &capabilities{config: cfg.RESTConfig},
 	}
 }
 
@@ -146,7 +153,7 @@ func (r *Reconciler) stages(gs *v1alpha1.GitSync, rec *record) *Stages {
 	s := &Stages{
 		Source:  &gitSource{secrets: sec, fetcher: r.Fetcher, networks: r.AllowedNetworks},
 		Verify:  &commitVerifier{secrets: sec},
-		Render:  &renderer{secrets: sec, keys: r.Keys, maxFileSize: r.MaxFileSize, maxRenderSize: r.MaxRenderSize},
+		Render:  &renderer{secrets: sec, keys: r.Keys, maxFileSize: r.MaxFileSize, maxRenderSize: r.MaxRenderSize, charts: r.charts, capabilities: r.capabilities},
 		Check:   sealChecker{},
 		Apply:   rec.applier,
 		Timeout: gs.Spec.TimeoutOrDefault(),

@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/seal-gitops/seal/agent/api/v1alpha1"
+	"github.com/seal-gitops/seal/agent/helm"
 	"github.com/seal-gitops/seal/agent/keyring"
 	"github.com/seal-gitops/seal/agent/notify"
 	"github.com/seal-gitops/seal/agent/render"
@@ -144,6 +145,8 @@ type renderer struct {
 	keys          *keyring.Store
 	maxFileSize   int64
 	maxRenderSize int64
+	charts        *helm.Fetcher
+	capabilities  *capabilities
 }
 
 func (r *renderer) Render(ctx context.Context, gs *v1alpha1.GitSync, rev *source.Revision) (*Rendered, error) {
@@ -159,6 +162,8 @@ func (r *renderer) Render(ctx context.Context, gs *v1alpha1.GitSync, rev *source
 		AllowPlaintextSecrets: gs.Spec.AllowPlaintextSecrets,
 		MaxFileSize:           r.maxFileSize,
 		MaxTotalSize:          r.maxRenderSize,
+		Charts:                r.charts,
+		Capabilities:          r.capabilities.get,
 	})
 	if err != nil {
 		// Whatever failed, no decrypted value leaves in the message.
@@ -166,6 +171,7 @@ func (r *renderer) Render(ctx context.Context, gs *v1alpha1.GitSync, rev *source
 	}
 	return &Rendered{
 		Objects: out.Objects, Sources: out.Sources, Sealed: out.Sealed, KeyUsage: out.KeyUsage,
+		Owners: out.Owners, Releases: out.Releases,
 		Redact: func(err error) error { return dec.redactor().Error(err) },
 	}, nil
 }
@@ -199,10 +205,13 @@ func (sealChecker) Check(gs *v1alpha1.GitSync, r *Rendered) ([]string, error) {
 		DefaultNamespace:      targetNamespace(gs),
 		AllowPlaintextSecrets: gs.Spec.AllowPlaintextSecrets,
 		AllowUnbound:          gs.Spec.Decryption != nil && gs.Spec.Decryption.AllowUnbound,
+		Owners:                r.Owners,
+		Widen:                 widenings(r.Releases),
 	})
 	if err != nil {
 		return nil, err
 	}
+	r.Widened = checked.Widened
 	return checked.Unbound, nil
 }
 

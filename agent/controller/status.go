@@ -74,6 +74,7 @@ func (r *Reconciler) recordApplied(ctx context.Context, gs *v1alpha1.GitSync, o 
 	gs.Status.Inventory = inventoryEntries(o.Inventory)
 	gs.Status.DecryptionKeys = keyUsage(o.KeyUsage)
 	gs.Status.UnboundFiles = o.Unbound
+	gs.Status.HelmReleases = o.Releases
 
 	changed := o.Applied.Changed() || pruned > 0 || o.Revision != gs.Status.LastAppliedRevision
 	summary := o.Applied.Summary()
@@ -83,6 +84,12 @@ func (r *Reconciler) recordApplied(ctx context.Context, gs *v1alpha1.GitSync, o 
 	logger := log.FromContext(ctx)
 	if !changed {
 		logger = logger.V(1) // a resync that found nothing to do is routine
+	}
+	for _, rel := range o.Releases {
+		if len(rel.Widened) > 0 {
+			logger.Info("sealed values of a Helm release applied outside Secrets, as its sealedValues.allowKinds allows",
+				"release", rel.Namespace+"/"+rel.Name, "allowKinds", rel.AllowKinds, "places", rel.Widened)
+		}
 	}
 	if len(o.Unbound) > 0 {
 		logger.Info("sealed values without a sealed identity accepted by spec.decryption.allowUnbound", "files", o.Unbound)

@@ -105,7 +105,13 @@ func renderRelease(r *reader, file string, rel *helm.Release) ([]releaseObject, 
 	if err != nil {
 		return nil, nil, err
 	}
-	rendered, err := helm.Template(r.ctx, ch, rel, values, r.opts.Capabilities, r.opts.helmLimits())
+	var caps helm.Capabilities
+	if r.opts.Capabilities != nil {
+		if caps, err = r.opts.Capabilities(r.ctx); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w: reading the cluster's version and API versions: %w", where, ErrHelm, err)
+		}
+	}
+	rendered, err := helm.Template(r.ctx, ch, rel, values, caps, r.opts.helmLimits())
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w: %w", file, ErrHelm, err)
 	}

@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -83,7 +84,9 @@ func (h *helmRepo) seal(t *testing.T, plain, ns, name string) string {
 
 func (h *helmRepo) render(t *testing.T, path string, edit func(opts *Options)) (*Result, error) {
 	t.Helper()
-	opts := Options{Path: path, Decryptor: sealDecryptor{h.id}, IsEncrypted: crypto.IsEncrypted, Capabilities: helm.Capabilities{KubeVersion: "v1.37.2"}}
+	opts := Options{Path: path, Decryptor: sealDecryptor{h.id}, IsEncrypted: crypto.IsEncrypted, Capabilities: func(context.Context) (helm.Capabilities, error) {
+		return helm.Capabilities{KubeVersion: "v1.37.2"}, nil
+	}}
 	if edit != nil {
 		edit(&opts)
 	}

@@ -60,9 +60,10 @@ type Options struct {
 	// files, keeping them by digest; a fetcher of its own, for this
 	// render only, when nil.
 	Charts *helm.Fetcher
-	// Capabilities are the cluster's, for Helm templates; Helm's defaults
-	// when empty.
-	Capabilities helm.Capabilities
+	// Capabilities returns the cluster's version and API versions for
+	// Helm templates; called only when the render holds a HelmRelease.
+	// Helm's defaults when nil.
+	Capabilities func(context.Context) (helm.Capabilities, error)
 }
 
 // helmLimits are the caps of one chart: Helm's defaults, with a chart

@@ -63,6 +63,46 @@ type GitSyncStatus struct {
 	// +optional
 	// +listType=atomic
 	UnboundFiles []string `json:"unboundFiles,omitempty"`
+
+	// helmReleases lists the HelmRelease files of the last applied
+	// revision: the chart each rendered, its digest, and where the
+	// release widened the places its sealed values may land.
+	// +optional
+	// +listType=atomic
+	HelmReleases []HelmReleaseStatus `json:"helmReleases,omitempty"`
+}
+
+// HelmReleaseStatus is one Helm release a sync rendered.
+type HelmReleaseStatus struct {
+	// name and namespace of the release.
+	Name      string `json:"name"`
+	Namespace string `json:"namespace"`
+	// file that declares it.
+	// +optional
+	File string `json:"file,omitempty"`
+	// chart is its path in the repository, or "<repository URL> <name>".
+	Chart string `json:"chart"`
+	// version of the chart.
+	Version string `json:"version"`
+	// digest of the chart: "sha256:<hex>" of the archive, or of the
+	// chart directory's files.
+	Digest string `json:"digest"`
+	// objects is how many objects the release rendered.
+	// +optional
+	Objects int32 `json:"objects,omitempty"`
+	// hooksSkipped counts the chart's hooks left out (Seal runs no hooks).
+	// +optional
+	HooksSkipped int32 `json:"hooksSkipped,omitempty"`
+	// allowKinds are the kinds besides Secret that the release lets hold
+	// its sealed values (spec.sealedValues.allowKinds of its file).
+	// +optional
+	// +listType=atomic
+	AllowKinds []string `json:"allowKinds,omitempty"`
+	// widened names each place where the widening let a sealed value
+	// land: "ConfigMap prod/shop-config at data.greeting", at most 20.
+	// +optional
+	// +listType=atomic
+	Widened []string `json:"widened,omitempty"`
 }
 
 // ObjectRef identifies one applied object.
