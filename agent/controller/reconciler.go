@@ -21,8 +21,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/seal-gitops/seal/agent/api/v1alpha1"
-	"github.com/seal-gitops/seal/agent/keyring"
 	"github.com/seal-gitops/seal/agent/helm"
+	"github.com/seal-gitops/seal/agent/keyring"
 	"github.com/seal-gitops/seal/agent/notify"
 	"github.com/seal-gitops/seal/agent/source"
 )
