@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"github.com/seal-gitops/seal/agent/api/v1alpha1"
+	"github.com/seal-gitops/seal/agent/render"
 	"github.com/seal-gitops/seal/agent/source"
 	"github.com/seal-gitops/seal/crypto"
 )
@@ -45,6 +46,8 @@ func classify(stage string, err error) *SyncError {
 		// No key of the ring opens the file, or a Secret of keys that
 		// does not parse: a new key or a new Secret must come first.
 		e.Stalled = errors.Is(err, crypto.ErrNoMatchingIdentity) || decErr.invalidKeys
+	case stage == StageRender && errors.Is(err, render.ErrValuesBinding):
+		e.Reason, e.Stalled = v1alpha1.ReasonSealViolation, true
 	case stage == StageRender:
 		e.Reason = v1alpha1.ReasonRenderFailed
 	case stage == StageSealCheck:

@@ -21,6 +21,10 @@ import (
 // ErrHelm: a HelmRelease could not be rendered (see the message).
 var ErrHelm = errors.New("helm release failed")
 
+// ErrValuesBinding: a sealed values file is bound to another release (or
+// to a Secret), so this release may not read it. A seal violation.
+var ErrValuesBinding = errors.New("values file sealed for something else")
+
 // Release is a HelmRelease the render expanded.
 type Release struct {
 	// Name and Namespace of the release.
@@ -293,8 +297,8 @@ func checkValuesBinding(file string, rel *helm.Release, values []crypto.SealedVa
 			continue
 		}
 		kind, ns, name, _ := crypto.SplitIdentity(v.SealedFor)
-		return fmt.Errorf("%s: %w: the values file is sealed for %s %s/%s, but %s reads it: a sealed file serves only what it was sealed for; encrypt this release's values with `seal encrypt --release %s/%s`",
-			file, crypto.ErrIdentityMismatch, kind, ns, name, rel, rel.Namespace, rel.Name)
+		return fmt.Errorf("%s: %w: %w: the values file is sealed for %s %s/%s, but %s reads it: a sealed file serves only what it was sealed for; encrypt this release's values with `seal encrypt --release %s/%s`",
+			file, ErrValuesBinding, crypto.ErrIdentityMismatch, kind, ns, name, rel, rel.Namespace, rel.Name)
 	}
 	return nil
 }

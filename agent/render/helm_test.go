@@ -171,32 +171,33 @@ func TestRenderHelmReleaseRefuses(t *testing.T) {
 		bind    string
 		release string
 		edit    func(t *testing.T, h *helmRepo)
+		is      error
 		want    []string
 	}{
-		{"values file bound to another release", "prod/other", shopRelease, nil,
+		{"values file bound to another release", "prod/other", shopRelease, nil, ErrValuesBinding,
 			[]string{"apps/shop-values.yaml", "sealed for HelmRelease prod/other", "HelmRelease prod/shop reads it", "seal encrypt --release prod/shop"}},
 		{"values file bound to a Secret", "prod/shop", shopRelease, func(t *testing.T, h *helmRepo) {
 			enc, _ := crypto.EncryptInput("v.yaml", []byte("db:\n  password: x\n"), crypto.InputOptions{Recipients: []string{h.id.Recipient().String()}, Namespace: "prod", Name: "shop"})
 			h.files["apps/shop-values.yaml"] = string(enc)
-		}, []string{"apps/shop-values.yaml", "sealed for Secret prod/shop"}},
-		{"missing chart", "prod/shop", strings.Replace(shopRelease, "path: charts/app", "path: charts/nope", 1), nil,
+		}, ErrValuesBinding, []string{"apps/shop-values.yaml", "sealed for Secret prod/shop"}},
+		{"missing chart", "prod/shop", strings.Replace(shopRelease, "path: charts/app", "path: charts/nope", 1), nil, ErrHelm,
 			[]string{"apps/shop.yaml: HelmRelease prod/shop", "spec.chart.path charts/nope does not exist"}},
-		{"version not the chart's", "prod/shop", strings.Replace(shopRelease, "version: 1.0.0", "version: 1.1.0", 1), nil,
+		{"version not the chart's", "prod/shop", strings.Replace(shopRelease, "version: 1.0.0", "version: 1.1.0", 1), nil, ErrHelm,
 			[]string{"the chart at charts/app has version 1.0.0, but spec.chart.version pins 1.1.0"}},
-		{"no version", "prod/shop", strings.Replace(shopRelease, "    version: 1.0.0\n", "", 1), nil,
+		{"no version", "prod/shop", strings.Replace(shopRelease, "    version: 1.0.0\n", "", 1), nil, ErrHelm,
 			[]string{"apps/shop.yaml: HelmRelease prod/shop", "spec.chart.version: missing"}},
-		{"missing values file", "prod/shop", strings.Replace(shopRelease, "apps/shop-values.yaml", "apps/nope.yaml", 1), nil,
+		{"missing values file", "prod/shop", strings.Replace(shopRelease, "apps/shop-values.yaml", "apps/nope.yaml", 1), nil, ErrHelm,
 			[]string{"values file apps/nope.yaml does not exist"}},
 		{"a template that fails on a sealed value", "prod/shop", shopRelease, func(t *testing.T, h *helmRepo) {
 			h.files["apps/shop-values.yaml"] = h.seal(t, "failWith: "+chartPassword+"\n", "prod", "shop")
-		}, []string{"apps/shop.yaml", "chart render failed", "refusing value (sealed value)"}},
+		}, ErrHelm, []string{"apps/shop.yaml", "chart render failed", "refusing value (sealed value)"}},
 		{"an encrypted chart file", "prod/shop", shopRelease, func(t *testing.T, h *helmRepo) {
 			h.files["charts/app/templates/extra.yaml"] = h.seal(t, "a: b\n", "prod", "shop")
-		}, []string{"charts/app/templates/extra.yaml", "chart files must not be encrypted"}},
+		}, ErrHelm, []string{"charts/app/templates/extra.yaml", "chart files must not be encrypted"}},
 		{"a chart link out of the repository", "prod/shop", shopRelease, func(t *testing.T, h *helmRepo) {
 			h.files["charts/app/templates/passwd.yaml"] = "->/etc/passwd"
-		}, []string{"charts/app/templates/passwd.yaml"}},
-		{"a release declared twice", "prod/shop", shopRelease + "---\n" + shopRelease, nil,
+		}, ErrOutsideRepository, []string{"charts/app/templates/passwd.yaml"}},
+		{"a release declared twice", "prod/shop", shopRelease + "---\n" + shopRelease, nil, ErrHelm,
 			[]string{"declared again"}},
 	}
 	for _, tt := range tests {
@@ -206,7 +207,7 @@ func TestRenderHelmReleaseRefuses(t *testing.T) {
 				tt.edit(t, h)
 			}
 			_, err := h.render(t, "apps", nil)
-			wantErr(t, err, nil, tt.want...)
+			wantErr(t, err, tt.is, tt.want...)
 			if err != nil && strings.Contains(err.Error(), chartPassword) {
 				t.Errorf("the error holds the value: %v", err)
 			}
