@@ -49,6 +49,10 @@ Each PATH is a file or a directory, walked for .yaml, .yml and .json files
   malformed          an encrypted file, or a file that looks like a Secret,
                      that cannot be read
 
+A HelmRelease (seal.dev/v1alpha1) whose spec.sealedValues.allowKinds lets
+its sealed values land outside Secrets is shown as a notice (code
+"widened", "notice": true in JSON); notices do not fail the check.
+
 The key policy is the seal section of the .sops.yaml, which sops ignores:
 
   seal:
@@ -132,7 +136,7 @@ func runCheck(ctx context.Context, f *Factory, opts *checkOptions) error {
 	if err := printFindings(f, opts.Output, len(srcs), fs); err != nil {
 		return err
 	}
-	if len(fs) > 0 {
+	if problems(fs) > 0 {
 		return silentError{ExitFailure}
 	}
 	return nil

@@ -36,6 +36,10 @@ func printFindings(f *Factory, format string, checked int, fs []finding) error {
 	}
 	w := &stickyWriter{w: f.IO.Out}
 	for _, x := range fs {
+		if x.Notice {
+			fmt.Fprintf(w, "%s:%d: notice: %s — %s\n", x.File, x.Line, x.Problem, x.Fix)
+			continue
+		}
 		fmt.Fprintf(w, "%s:%d: %s — %s\n", x.File, x.Line, x.Problem, x.Fix)
 	}
 	fmt.Fprintln(w, checkSummary(checked, fs))
@@ -44,14 +48,20 @@ func printFindings(f *Factory, format string, checked int, fs []finding) error {
 
 // checkSummary is the last line of check's text output.
 func checkSummary(checked int, fs []finding) string {
-	if len(fs) == 0 {
-		return fmt.Sprintf("checked %s: no problems", countOf(checked, "file"))
+	notices := ""
+	if n := len(fs) - problems(fs); n > 0 {
+		notices = ", " + countOf(n, "notice")
+	}
+	if problems(fs) == 0 {
+		return fmt.Sprintf("checked %s: no problems%s", countOf(checked, "file"), notices)
 	}
 	files := map[string]bool{}
 	for _, x := range fs {
-		files[x.File] = true
+		if !x.Notice {
+			files[x.File] = true
+		}
 	}
-	return fmt.Sprintf("checked %s: %s in %s", countOf(checked, "file"), countOf(len(fs), "problem"), countOf(len(files), "file"))
+	return fmt.Sprintf("checked %s: %s in %s%s", countOf(checked, "file"), countOf(problems(fs), "problem"), countOf(len(files), "file"), notices)
 }
 
 // countOf writes "1 file", "2 files".

@@ -20,6 +20,9 @@ type finding struct {
 	Key     string `json:"key,omitempty"` // the value's path (stringData.password), for value findings
 	Problem string `json:"problem"`
 	Fix     string `json:"fix"`
+	// Notice marks what is shown for review but is not a problem (a
+	// HelmRelease's widening): it does not fail the check.
+	Notice bool `json:"notice,omitempty"`
 }
 
 // Finding codes: stable identifiers for tools.
@@ -47,7 +50,7 @@ func checkSource(s *auditFile, rs *sopsRules) []finding {
 	if looksEncrypted(s.Data) {
 		return checkEncrypted(s, rs)
 	}
-	return checkPlain(s, rs)
+	return append(checkPlain(s, rs), releaseNotices(s.Name, s.Data)...)
 }
 
 // checkEncrypted judges a file with SOPS metadata.
