@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"slices"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
@@ -160,7 +161,11 @@ func (c *checker) anywhere(t *target, field, key string, v any) {
 		}
 	case string:
 		if found, sv := c.find(v); found {
-			c.violate(t, field, sv, "a sealed value may only be a data or stringData value of the Secret it was sealed for")
+			problem := "a sealed value may only be a data or stringData value of the Secret it was sealed for"
+			if sv != nil && t.isConfig && strings.HasPrefix(sv.SealedFor, crypto.ReleaseKind+"/") {
+				problem = "a Helm release's sealed value may only be a data or stringData value of a Secret the release renders, unless the release sets spec.sealedValues.allowKinds: [ConfigMap]"
+			}
+			c.violate(t, field, sv, problem)
 		}
 	}
 }

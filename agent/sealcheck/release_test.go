@@ -75,7 +75,7 @@ func TestCheckRefusesReleaseValues(t *testing.T) {
 		want  string
 	}{
 		{"a ConfigMap without widening", configMap("prod", "shop-config", map[string]any{"greeting": tok("rel")}), shop, nil,
-			"would land in ConfigMap prod/shop-config at data.greeting"},
+			"would land in ConfigMap prod/shop-config at data.greeting (built from apps/shop.yaml): a Helm release's sealed value may only be a data or stringData value of a Secret the release renders, unless the release sets spec.sealedValues.allowKinds: [ConfigMap]"},
 		{"a Secret in another namespace", secret("other", "shop-db", nil, map[string]any{"password": tok("rel")}), shop, nil,
 			"may land only in namespace prod"},
 		{"a Secret of another release", secret("prod", "other-db", nil, map[string]any{"password": tok("rel")}), other, nil,
