@@ -158,6 +158,9 @@ func docID(d map[string]any) string {
 	name, _ := meta["name"].(string)
 	if kind == "" {
 		kind = "document"
+		if name == "" {
+			return kind // a generator input or values file
+		}
 	}
 	if ns != "" {
 		return fmt.Sprintf("%s %s/%s", kind, ns, name)
@@ -166,7 +169,8 @@ func docID(d map[string]any) string {
 }
 
 // sealedLeaves returns every value under data and stringData by dotted
-// path.
+// path; of a document with no kind (a generator input or a Helm values
+// file), every value but the SOPS metadata and the binding.
 func sealedLeaves(d map[string]any) map[string]any {
 	out := map[string]any{}
 	var walk func(prefix string, v any)
@@ -179,7 +183,16 @@ func sealedLeaves(d map[string]any) map[string]any {
 		}
 		out[prefix] = v
 	}
-	for _, top := range []string{"data", "stringData"} {
+	tops := []string{"data", "stringData"}
+	if _, hasKind := d["kind"]; !hasKind {
+		tops = tops[:0]
+		for k := range d {
+			if k != "sops" && k != crypto.InputBindingKey {
+				tops = append(tops, k)
+			}
+		}
+	}
+	for _, top := range tops {
 		if v, ok := d[top]; ok && v != nil {
 			walk(top, v)
 		}
@@ -187,8 +200,12 @@ func sealedLeaves(d map[string]any) map[string]any {
 	return out
 }
 
-// bindingOf returns the seal.dev/sealed-for annotation's value, if any.
+// bindingOf returns the seal.dev/sealed-for annotation's value, or the
+// top-level binding of a document with no kind, if any.
 func bindingOf(d map[string]any) any {
+	if _, hasKind := d["kind"]; !hasKind {
+		return d[crypto.InputBindingKey] // a bound generator input or values file
+	}
 	meta, _ := d["metadata"].(map[string]any)
 	ann, _ := meta["annotations"].(map[string]any)
 	return ann[crypto.BindingAnnotation]
