@@ -19,7 +19,6 @@ type entry struct {
 	content string
 	typ     byte // tar.TypeReg when 0
 	link    string
-	size    int64 // header size when not len(content)
 }
 
 // tgz packs entries into a gzipped tar archive.
