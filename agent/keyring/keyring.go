@@ -113,8 +113,8 @@ func (s *Store) current(ctx context.Context) (*keys.Ring, *corev1.Secret, error)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if apierrors.IsNotFound(err) && s.ring != nil {
-		restored, rerr := s.restoreLocked(ctx)
-		if s.Observer != nil {
+		restored, created, rerr := s.restoreLocked(ctx)
+		if s.Observer != nil && (created || rerr != nil) { // a restore by another caller is reported once, there
 			s.Observer.Restored(restored, rerr)
 		}
 		return s.ring, restored, nil // the identities in memory open the files meanwhile
@@ -134,17 +134,21 @@ func (s *Store) current(ctx context.Context) (*keys.Ring, *corev1.Secret, error)
 }
 
 // restoreLocked creates the key Secret again from the data in memory.
-func (s *Store) restoreLocked(ctx context.Context) (*corev1.Secret, error) {
-	secret := &corev1.Secret{
+// created is false when it exists again already (restored by a concurrent
+// caller that read it missing too).
+func (s *Store) restoreLocked(ctx context.Context) (secret *corev1.Secret, created bool, err error) {
+	secret = &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Name: s.SecretName, Namespace: s.Namespace, Labels: keyLabels()},
 		Type:       corev1.SecretTypeOpaque,
 		Data:       maps.Clone(s.data),
 	}
-	if err := s.Client.Create(ctx, secret); err != nil && !apierrors.IsAlreadyExists(err) {
-		return secret, fmt.Errorf("restoring the agent key Secret %s/%s from memory: %w", s.Namespace, s.SecretName, err)
+	if err := s.Client.Create(ctx, secret); apierrors.IsAlreadyExists(err) {
+		return secret, false, nil
+	} else if err != nil {
+		return secret, false, fmt.Errorf("restoring the agent key Secret %s/%s from memory: %w", s.Namespace, s.SecretName, err)
 	}
 	s.version = secret.ResourceVersion
-	return secret, nil
+	return secret, true, nil
 }
 
 func keyLabels() map[string]string {
