@@ -68,7 +68,12 @@ func TestKeyLifecycleStory(t *testing.T) {
 	}
 	s.write(plain)
 	s.seal("encrypt", "-i", "apps")
-	gs := s.commitAll("200 sealed Secrets")
+	sha, err := s.repo.CommitAll("200 sealed Secrets")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.createGitSync("apps", time.Hour, func(gs *v1alpha1.GitSync) { gs.Spec.Path = "apps" })
+	gs := s.waitApplied("apps", sha)
 	if got := keyFiles(gs)[keys.Fingerprint(oldR)]; got != storyFiles {
 		t.Fatalf("status.decryptionKeys = %v, want %d files for the agent's key", gs.Status.DecryptionKeys, storyFiles)
 	}
@@ -143,7 +148,7 @@ func TestKeyLifecycleStory(t *testing.T) {
 
 	// The key Secret deleted during a sync: nothing lost.
 	backup := s.keySecret()
-	sha := s.deleteDuringSync(backup, "a change, synced while the key Secret is deleted", s.sealedFor(storyFiles+1, newR))
+	sha = s.deleteDuringSync(backup, "a change, synced while the key Secret is deleted", s.sealedFor(storyFiles+1, newR))
 	s.waitApplied("apps", sha)
 	var restored corev1.Secret
 	s.eventually(30*time.Second, "the key Secret restored", func() (bool, error) {
@@ -233,7 +238,6 @@ func newStory(t *testing.T) *story {
 	if err := os.WriteFile(s.teamFile, id.MarshalText(time.Now()), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	e.createGitSync("apps", time.Hour, func(gs *v1alpha1.GitSync) { gs.Spec.Path = "apps" })
 	return s
 }
 
