@@ -17,11 +17,12 @@ import (
 
 // diffOptions are the flags and arguments of seal diff.
 type diffOptions struct {
-	Identities []string
-	NoKey      bool
-	Textconv   bool
-	Revs       []string
-	Paths      []string
+	Identities    []string
+	oldIdentities []string // the deprecated -i
+	NoKey         bool
+	Textconv      bool
+	Revs          []string
+	Paths         []string
 }
 
 func newDiffCmd(f *Factory) *cobra.Command {
@@ -74,6 +75,7 @@ git diff and git log -p use it once seal git-setup has set it up.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			opts.Identities = takeOldIdentities(f, opts.Identities, opts.oldIdentities)
 			if opts.Textconv {
 				return runTextconv(f, opts)
 			}
@@ -81,7 +83,7 @@ git diff and git log -p use it once seal git-setup has set it up.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringArrayVarP(&opts.Identities, "identity", "i", nil, identityFlagUsage)
+	addIdentityFlag(fl, &opts.Identities, identityFlagUsage, &opts.oldIdentities)
 	fl.BoolVar(&opts.NoKey, "no-key", false, "use no key, even where one is found: compare ciphertexts only")
 	fl.BoolVar(&opts.Textconv, "textconv", false, "print FILE in the form git's diff driver compares (see seal git-setup)")
 	return cmd

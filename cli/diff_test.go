@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"github.com/google/go-cmp/cmp"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -121,6 +122,20 @@ func TestDiff(t *testing.T) {
 		all.WriteString("$ seal diff " + strings.Join(tt.args, " ") + "   # " + tt.name + "\n" + r.Stdout + "\n")
 	}
 	golden(t, "diff.txt", diffScrub(all.String(), h.alice, h.bob))
+
+	t.Run("identity flags", func(t *testing.T) {
+		want := runSeal(t, h.dir, withKey, "", "diff", "HEAD~2", "HEAD~1")
+		got := runSeal(t, h.dir, noKey, "", "diff", "--identity", h.alice.file, "HEAD~2", "HEAD~1")
+		if diff := cmp.Diff(want, got); diff != "" || !strings.Contains(got.Stdout, "sealed for Secret/shop/db") {
+			t.Errorf("--identity differs from SOPS_AGE_KEY_FILE (-want +got):\n%s", diff)
+		}
+		// -i still names an identity, with a warning: it will mean --in-place.
+		want.Stderr = "seal: warning: -i FILE is deprecated: use --identity FILE (-i will mean --in-place, as in sops and seal encrypt and decrypt)\n"
+		got = runSeal(t, h.dir, noKey, "", "diff", "-i", h.alice.file, "HEAD~2", "HEAD~1")
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("-i (-want +got):\n%s", diff)
+		}
+	})
 
 	t.Run("working tree and errors", func(t *testing.T) {
 		cryptWrite(t, filepath.Join(h.dir, "notes.txt"), "changed\n")

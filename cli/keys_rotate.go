@@ -17,14 +17,15 @@ import (
 
 // keysRotateOptions are the flags and arguments of seal keys rotate.
 type keysRotateOptions struct {
-	kubeTarget // with --cluster: --kubeconfig and --context only, since kubectl's --cluster flag would clash
-	Paths      []string
-	Identities []string
-	NewDataKey bool
-	DryRun     bool
-	Cluster    bool
-	Namespace  string
-	Timeout    time.Duration
+	kubeTarget    // with --cluster: --kubeconfig and --context only, since kubectl's --cluster flag would clash
+	Paths         []string
+	Identities    []string
+	oldIdentities []string // the deprecated -i
+	NewDataKey    bool
+	DryRun        bool
+	Cluster       bool
+	Namespace     string
+	Timeout       time.Duration
 }
 
 func newKeysRotateCmd(f *Factory) *cobra.Command {
@@ -66,12 +67,13 @@ them at once, without a restart.`,
   seal keys rotate --dry-run clusters/prod
 
   # A key was compromised: drop it from .sops.yaml, then
-  seal keys rotate --new-data-key -i ~/.config/seal/team.agekey
+  seal keys rotate --new-data-key --identity ~/.config/seal/team.agekey
 
   # Ask the agent for a new key in the cluster
   seal keys rotate --cluster --context prod`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Paths = args
+			opts.Identities = takeOldIdentities(f, opts.Identities, opts.oldIdentities)
 			if opts.Cluster {
 				return runRotateCluster(cmd.Context(), f, opts)
 			}
@@ -82,7 +84,7 @@ them at once, without a restart.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringArrayVarP(&opts.Identities, "identity", "i", nil, "identity `FILE` that opens the files (repeatable; default: where sops finds identities)")
+	addIdentityFlag(fl, &opts.Identities, "identity `FILE` that opens the files (repeatable; default: where sops finds identities)", &opts.oldIdentities)
 	fl.BoolVar(&opts.NewDataKey, "new-data-key", false, "also replace each file's data key and re-encrypt every value")
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "print what would change (files, recipients added and removed) and change nothing")
 	fl.BoolVar(&opts.Cluster, "cluster", false, "ask seal-agent to generate a new identity in the cluster, and wait until it is published")

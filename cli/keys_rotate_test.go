@@ -58,8 +58,10 @@ func TestKeysRotate(t *testing.T) {
 
 	// A dropped from the rule: after rotation A no longer opens the files.
 	auditWrite(t, config, auditSopsConfig(auditRule{`^secrets/`, []*auditKey{b}}))
+	// (-i still names an identity, with a warning: it will mean --in-place.)
 	r = runSeal(t, dir, nil, "", "keys", "rotate", "-i", b.keyFile(t, t.TempDir()), "secrets")
-	want = cliRun{Stdout: "rotated     secrets/a.yaml: remove <KEY-A>\nrotated     secrets/b.yaml: remove <KEY-A>\nrotated 2 files, 0 up to date, 0 failed\n"}
+	want = cliRun{Stdout: "rotated     secrets/a.yaml: remove <KEY-A>\nrotated     secrets/b.yaml: remove <KEY-A>\nrotated 2 files, 0 up to date, 0 failed\n",
+		Stderr: "seal: warning: -i FILE is deprecated: use --identity FILE (-i will mean --in-place, as in sops and seal encrypt and decrypt)\n"}
 	if diff := cmp.Diff(want, scrubRun(r, dir, a, b)); diff != "" {
 		t.Errorf("dropping a key (-want +got):\n%s", diff)
 	}

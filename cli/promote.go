@@ -20,10 +20,11 @@ import (
 
 // promoteOptions are the flags and arguments of seal promote.
 type promoteOptions struct {
-	Src, Dst     string
-	Identities   []string
-	DryRun       bool
-	NamespaceMap map[string]string
+	Src, Dst      string
+	Identities    []string
+	oldIdentities []string // the deprecated -i
+	DryRun        bool
+	NamespaceMap  map[string]string
 }
 
 func newPromoteCmd(f *Factory) *cobra.Command {
@@ -61,7 +62,7 @@ becomes TO, only those bytes changing in plain files, and each encrypted
 Secret is re-sealed for its new namespace. The mapping must be explicit:
 seal never guesses a target namespace.`,
 		Example: `  # Promote staging to production
-  seal promote clusters/staging clusters/prod -i ~/.config/seal/team.agekey
+  seal promote clusters/staging clusters/prod --identity ~/.config/seal/team.agekey
 
   # See what would change
   seal promote --dry-run clusters/staging clusters/prod
@@ -78,11 +79,12 @@ seal never guesses a target namespace.`,
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Src, opts.Dst = args[0], args[1]
+			opts.Identities = takeOldIdentities(f, opts.Identities, opts.oldIdentities)
 			return runPromote(cmd.Context(), f, opts)
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringArrayVarP(&opts.Identities, "identity", "i", nil, "identity `FILE` that opens the source files (repeatable; default: where sops finds identities)")
+	addIdentityFlag(fl, &opts.Identities, "identity `FILE` that opens the source files (repeatable; default: where sops finds identities)", &opts.oldIdentities)
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "print what would change and change nothing (needs the identity to compare encrypted files)")
 	fl.StringToStringVar(&opts.NamespaceMap, "namespace-map", nil, "move objects and sealed Secrets from namespace `FROM=TO` (repeatable, or comma-separated)")
 	return cmd

@@ -70,3 +70,20 @@ func TestPromoteRefusals(t *testing.T) {
 		})
 	}
 }
+
+// TestPromoteOldIdentityShorthand: -i still names the identity that opens
+// the source files, with a warning that it will mean --in-place.
+func TestPromoteOldIdentityShorthand(t *testing.T) {
+	team := newAuditKey(t, keys.X25519, "TEAM")
+	dir := t.TempDir()
+	auditWrite(t, filepath.Join(dir, ".sops.yaml"), auditSopsConfig(auditRule{`^prod/`, []*auditKey{team}}))
+	auditWrite(t, filepath.Join(dir, "staging/db.yaml"), auditEncrypt(t, "db.yaml", auditPlainSecret, team))
+	r := runSeal(t, dir, map[string]string{"HOME": t.TempDir()}, "", "promote", "-i", team.keyFile(t, t.TempDir()), "staging", "prod")
+	want := "seal: warning: -i FILE is deprecated: use --identity FILE (-i will mean --in-place, as in sops and seal encrypt and decrypt)\n"
+	if r.Code != ExitOK || r.Stderr != want {
+		t.Fatalf("exit %d, stderr %q, want 0 and %q", r.Code, r.Stderr, want)
+	}
+	if !auditDecrypts(t, filepath.Join(dir, "prod/db.yaml"), auditSealedSecret, team) {
+		t.Error("prod/db.yaml does not open with the key")
+	}
+}

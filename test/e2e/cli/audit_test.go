@@ -241,7 +241,7 @@ func TestKeysRotateWithSops(t *testing.T) {
 	}
 
 	e.rule(newR)
-	e.must(bin.Seal, nil, "keys", "rotate", "--new-data-key", "-i", newFile)
+	e.must(bin.Seal, nil, "keys", "rotate", "--new-data-key", "--identity", newFile)
 	for _, f := range files {
 		if res := decrypt(withNew, f); res.ExitCode != 0 || !strings.Contains(res.Stdout, "password: "+auditSecretValue+"\n") {
 			t.Errorf("sops decrypt %s with the new key: exit %d\n%s", f, res.ExitCode, res.Stderr)
