@@ -175,7 +175,7 @@ func encryptOne(f *Factory, opts *encryptOptions, src *recipientSource, in encIn
 	if err != nil {
 		return 0, err
 	}
-	out, err := crypto.Encrypt(in.cryptoName(), data, crypto.EncryptOptions{Recipients: rec.recipients, EncryptedRegex: rec.encryptedRegex, Namespace: opts.Namespace})
+	out, err := crypto.Encrypt(in.cryptoName(), data, crypto.EncryptOptions{Recipients: rec.recipients, EncryptedRegex: rec.encryptedRegex, Namespace: opts.Namespace, RequireNamespace: true})
 	switch {
 	case errors.Is(err, crypto.ErrNotSecret) && in.Walked:
 		if opts.Verbose {

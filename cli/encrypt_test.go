@@ -118,8 +118,9 @@ var cryptInputs = map[string]string{
   "kind": "Secret",
   "metadata": {
     "name": "api",
+    "namespace": "apps",
     "annotations": {
-      "seal.dev/sealed-for": "Secret//api"
+      "seal.dev/sealed-for": "Secret/apps/api"
     }
   },
   "stringData": {

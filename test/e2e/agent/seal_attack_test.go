@@ -55,6 +55,20 @@ func TestSealAttacks(t *testing.T) {
 			files: func(s *sealEnv) (string, []string, map[string][]byte) {
 				return "patches:\n- target: {kind: Secret, name: db}\n  options: {allowKindChange: true}\n  patch: |-\n    apiVersion: v1\n    kind: ConfigMap\n    metadata:\n      name: db\n", nil, nil
 			}},
+		{name: "legacy patchesJson6902 copies it into an annotation",
+			mention: []string{"apps/db.yaml", "Secret {ns}/db", "metadata.annotations.leak"},
+			files: func(s *sealEnv) (string, []string, map[string][]byte) {
+				return "patchesJson6902:\n- target: {version: v1, kind: Secret, name: db}\n  path: leak.yaml\n", nil,
+					map[string][]byte{"apps/leak.yaml": []byte("- op: add\n  path: /metadata/annotations\n  value: {}\n- op: copy\n  from: /stringData/password\n  path: /metadata/annotations/leak\n")}
+			}},
+		{name: "legacy patchesStrategicMerge adds plaintext",
+			reason:  v1alpha1.ReasonRenderFailed, // the patch file is itself a plaintext Secret
+			mention: []string{"apps/extra.yaml", "plaintext Secret refused"},
+			files: func(s *sealEnv) (string, []string, map[string][]byte) {
+				s.secrets = append(s.secrets, plain)
+				return "patchesStrategicMerge:\n- extra.yaml\n", nil,
+					map[string][]byte{"apps/extra.yaml": []byte("apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  extra: " + plain + "\n")}
+			}},
 		{name: "configMapGenerator files names a sealed file",
 			mention: []string{"apps/copy.yaml", "ConfigMap leak-"},
 			files: func(s *sealEnv) (string, []string, map[string][]byte) {

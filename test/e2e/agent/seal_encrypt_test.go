@@ -26,9 +26,8 @@ func TestSealEncryptRefusesUnboundInputs(t *testing.T) {
 	}{
 		{"dotenv without --bind-secret", "app.env", "TOKEN=cli-secret-1\n", nil, []string{"app.env", "--bind-secret"}},
 		{"dotenv in place without --bind-secret", "app.env", "TOKEN=cli-secret-1\n", []string{"-i"}, []string{"app.env", "--bind-secret"}},
-		// Not yet: seal encrypt still writes a namespace-less identity for
-		// a Secret without a namespace (the agent refuses it; see
-		// unbound_test.go). README and SECURITY.md name the gap.
+		{"Secret without a namespace", "db.yaml", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: cli-secret-2\n", nil, []string{"db.yaml", "no metadata.namespace", "--namespace"}},
+		{"Secret without a namespace in place", "db.yaml", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: cli-secret-2\n", []string{"-i"}, []string{"db.yaml", "no metadata.namespace", "--namespace"}},
 		{"--bind-secret without a namespace", "app.env", "TOKEN=cli-secret-1\n", []string{"--bind-secret", "app"}, []string{"--bind-secret", "NAMESPACE/NAME"}},
 	}
 	for _, tt := range tests {
