@@ -53,7 +53,7 @@ The values come from one of:
                    -o jsonpath='{.items[*].data.tls\.key}' | base64 -d),
                    decrypting offline as the controller does;
   --from-cluster   the Secret the controller made from each SealedSecret
-                   in the cluster (--context, --kubeconfig), which must
+                   in the cluster (--context, --kubeconfig, --as, ...), which must
                    name that SealedSecret as its owner.
 
 The sealed Secrets go to stdout, or, with --in-place, replace each FILE
@@ -71,6 +71,9 @@ The sealed Secrets go to stdout, or, with --in-place, replace each FILE
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if name := opts.changedKubeFlag(cmd.Flags()); name != "" && !opts.FromCluster {
+				return usagef("--%s goes with --from-cluster: kubectl's connection flags name the cluster to read the Secrets from", name)
+			}
 			return runImport(cmd.Context(), f, opts)
 		},
 	}
@@ -79,8 +82,7 @@ The sealed Secrets go to stdout, or, with --in-place, replace each FILE
 	fl.BoolVar(&opts.FromCluster, "from-cluster", false, "read the Secrets the Sealed Secrets controller made in the cluster")
 	fl.BoolVar(&opts.InPlace, "in-place", false, "replace each FILE with its sealed Secrets instead of printing them")
 	fl.StringArrayVarP(&opts.Recipients, "recipient", "r", nil, "age `RECIPIENT` (or a file of them; repeatable) instead of the .sops.yaml rule's")
-	fl.StringVar(&opts.Context, "context", "", "kubeconfig context `NAME` for --from-cluster (default: the current context)")
-	fl.StringVar(&opts.Kubeconfig, "kubeconfig", "", "kubeconfig `FILE` for --from-cluster (default: $KUBECONFIG, else ~/.kube/config)")
+	opts.addKubeFlags(fl)
 	return cmd
 }
 

@@ -223,6 +223,17 @@ func TestImport(t *testing.T) {
 		}
 		checkSealed(t, "from the cluster", r.Stdout)
 
+		// kubectl's connection flags reach the requests, and only go with
+		// --from-cluster.
+		r = runSeal(t, dir, nil, "", "import", "--from-cluster", "--kubeconfig", c.Kubeconfig, "--as", "someone-else", "clusters/shop.yaml")
+		if r.Code != ExitFailure || !strings.Contains(r.Stderr, `User "someone-else" cannot get resource "secrets"`) {
+			t.Errorf("--as: exit %d, stderr:\n%s", r.Code, r.Stderr)
+		}
+		r = runSeal(t, dir, nil, "", "import", "--as", "someone-else", "clusters/shop.yaml")
+		if r.Code != ExitUsage || r.Stderr != "seal: error: --as goes with --from-cluster: kubectl's connection flags name the cluster to read the Secrets from\n" {
+			t.Errorf("--as without --from-cluster: exit %d, stderr:\n%s", r.Code, r.Stderr)
+		}
+
 		// A Secret of that name the controller did not make is refused.
 		createNamespace(t, c, "ci")
 		if err := c.Client.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "registry", Namespace: "ci"},

@@ -287,9 +287,20 @@ func TestKeysRotateCluster(t *testing.T) {
 		t.Errorf("keys fetch after rotate --cluster: exit %d, %q; want the new active recipient", r.Code, r.Stdout)
 	}
 
+	// kubectl's connection flags reach the requests (but its --cluster,
+	// which is rotate's own).
+	r = runSeal(t, t.TempDir(), env, "", "keys", "rotate", "--cluster", "--as", "someone-else", "--timeout", "5s")
+	if r.Code != ExitFailure || !strings.Contains(r.Stderr, `User "someone-else" cannot`) {
+		t.Errorf("rotate --cluster --as: exit %d, stderr:\n%s", r.Code, r.Stderr)
+	}
+	r = runSeal(t, t.TempDir(), env, "", "keys", "rotate", "--cluster", "--server", "https://127.0.0.1:1", "--timeout", "5s")
+	if r.Code != ExitFailure || !strings.Contains(r.Stderr, "https://127.0.0.1:1") {
+		t.Errorf("rotate --cluster --server: exit %d, stderr:\n%s", r.Code, r.Stderr)
+	}
 	for _, args := range [][]string{
 		{"keys", "rotate", "--cluster", "secrets/"},
 		{"keys", "rotate", "--context", "prod"},
+		{"keys", "rotate", "--as", "someone-else"},
 	} {
 		if r := runSeal(t, t.TempDir(), env, "", args...); r.Code != ExitUsage {
 			t.Errorf("%v: exit %d, want %d\n%s", args, r.Code, ExitUsage, r.Stderr)

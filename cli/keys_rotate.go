@@ -17,7 +17,7 @@ import (
 
 // keysRotateOptions are the flags and arguments of seal keys rotate.
 type keysRotateOptions struct {
-	kubeTarget    // with --cluster: --kubeconfig and --context only, since kubectl's --cluster flag would clash
+	kubeTarget    // with --cluster: kubectl's connection flags but its --cluster, which would clash
 	Paths         []string
 	Identities    []string
 	oldIdentities []string // the deprecated -i
@@ -77,8 +77,11 @@ them at once, without a restart.`,
 			if opts.Cluster {
 				return runRotateCluster(cmd.Context(), f, opts)
 			}
-			if cmd.Flags().Changed("kubeconfig") || cmd.Flags().Changed("context") || cmd.Flags().Changed("namespace") {
-				return usagef("--kubeconfig, --context and --namespace go with --cluster")
+			if name := opts.changedKubeFlag(cmd.Flags()); name != "" {
+				return usagef("--%s goes with --cluster: kubectl's connection flags name the cluster whose agent makes the new key", name)
+			}
+			if cmd.Flags().Changed("namespace") {
+				return usagef("--namespace goes with --cluster")
 			}
 			return runKeysRotate(cmd.Context(), f, opts)
 		},
@@ -88,8 +91,7 @@ them at once, without a restart.`,
 	fl.BoolVar(&opts.NewDataKey, "new-data-key", false, "also replace each file's data key and re-encrypt every value")
 	fl.BoolVar(&opts.DryRun, "dry-run", false, "print what would change (files, recipients added and removed) and change nothing")
 	fl.BoolVar(&opts.Cluster, "cluster", false, "ask seal-agent to generate a new identity in the cluster, and wait until it is published")
-	fl.StringVar(&opts.Kubeconfig, "kubeconfig", "", "with --cluster: kubeconfig `FILE` (default: $KUBECONFIG, else ~/.kube/config)")
-	fl.StringVar(&opts.Context, "context", "", "with --cluster: kubeconfig `CONTEXT` (default: the current one)")
+	opts.addKubeFlagsButCluster(fl)
 	fl.StringVarP(&opts.Namespace, "namespace", "n", defaultAgentNamespace, "with --cluster: the `NAMESPACE` seal-agent runs in")
 	fl.DurationVar(&opts.Timeout, "timeout", time.Minute, "with --cluster: how long to wait for the agent to publish the new key")
 	return cmd

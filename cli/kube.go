@@ -27,6 +27,7 @@ type kubeTarget struct {
 	Kubeconfig string // --kubeconfig; "" for $KUBECONFIG, else ~/.kube/config
 	Context    string // --context; "" for the current context
 	flags      *genericclioptions.ConfigFlags
+	names      []string // of the flags addKubeFlags bound
 }
 
 // addKubeFlags binds kubectl's connection flags to t. Left out: -n, which
@@ -35,10 +36,41 @@ type kubeTarget struct {
 // sit in shell history and in ps (a kubeconfig or its exec plugin supplies
 // credentials); and --cache-dir, since seal keeps no discovery cache.
 func (t *kubeTarget) addKubeFlags(fs *pflag.FlagSet) {
+	t.bindKubeFlags(fs, genericclioptions.NewConfigFlags(false))
+}
+
+// addKubeFlagsButCluster is addKubeFlags without kubectl's --cluster
+// (the kubeconfig cluster to use), for a command whose own --cluster
+// means something else (seal keys rotate --cluster).
+func (t *kubeTarget) addKubeFlagsButCluster(fs *pflag.FlagSet) {
 	cf := genericclioptions.NewConfigFlags(false)
+	cf.ClusterName = nil
+	t.bindKubeFlags(fs, cf)
+}
+
+func (t *kubeTarget) bindKubeFlags(fs *pflag.FlagSet, cf *genericclioptions.ConfigFlags) {
 	cf.Namespace, cf.BearerToken, cf.Username, cf.Password, cf.CacheDir = nil, nil, nil, nil, nil
+	before := map[string]bool{}
+	fs.VisitAll(func(fl *pflag.Flag) { before[fl.Name] = true })
 	cf.AddFlags(fs)
+	fs.VisitAll(func(fl *pflag.Flag) {
+		if !before[fl.Name] {
+			t.names = append(t.names, fl.Name)
+		}
+	})
 	t.flags = cf
+}
+
+// changedKubeFlag returns the first of the kube flags given on the command
+// line, "" when none was: for commands that talk to a cluster only with
+// another flag (seal import --from-cluster).
+func (t kubeTarget) changedKubeFlag(fs *pflag.FlagSet) string {
+	for _, name := range t.names {
+		if fs.Changed(name) {
+			return name
+		}
+	}
+	return ""
 }
 
 // kubeRequestTimeout bounds each call to the apiserver.
