@@ -21,6 +21,7 @@ type encryptOptions struct {
 	FilenameOverride string // for stdin: the name rules and format go by
 	Namespace        string // set on Secrets without one
 	BindSecret       string // NAMESPACE/NAME: encrypt generator inputs for that Secret
+	Release          string // NAMESPACE/NAME: encrypt Helm values files for that release
 }
 
 func newEncryptCmd(f *Factory) *cobra.Command {
@@ -58,6 +59,12 @@ NAMESPACE/NAME, naming the Secret the generator makes. Every value is
 encrypted and the binding sealed with them; the agent accepts the file only
 in a secretGenerator of that name in that namespace.
 
+A Helm values file that a HelmRelease file of the repository reads is
+encrypted with --release NAMESPACE/NAME, naming the release: every value is
+encrypted and the binding sealed with them; the agent accepts the file only
+as values of that release, and by default its values only in Secrets of that
+namespace that the release renders.
+
 Without -i the result goes to stdout (one file only); with -i each file is
 replaced atomically. "seal PATH..." is short for "seal encrypt PATH...".
 
@@ -81,6 +88,9 @@ Exit status: 0 when every file was encrypted, already encrypted or skipped;
   # A dotenv file that secretGenerator "app" in namespace prod reads
   seal encrypt -i --bind-secret prod/app apps/app.env
 
+  # Helm values that release "shop" in namespace prod reads
+  seal encrypt -i --release prod/shop apps/shop/secret-values.yaml
+
   # From a pipe, choosing the .sops.yaml rule by name
   kubectl create secret generic db --from-file=password=db-password.txt --dry-run=client -o yaml |
     seal encrypt --filename-override apps/db-secret.yaml - > apps/db-secret.yaml`,
@@ -96,11 +106,15 @@ Exit status: 0 when every file was encrypted, already encrypted or skipped;
 	fl.StringVar(&opts.FilenameOverride, "filename-override", "", "for stdin (-): match .sops.yaml rules and pick YAML or JSON by this `NAME`")
 	fl.StringVar(&opts.Namespace, "namespace", "", "seal Secrets that have no metadata.namespace for `NAMESPACE` (written into the file)")
 	fl.StringVar(&opts.BindSecret, "bind-secret", "", "encrypt secretGenerator inputs (dotenv, JSON, YAML) for the Secret `NAMESPACE/NAME` the generator makes")
+	fl.StringVar(&opts.Release, "release", "", "encrypt Helm values files for the release `NAMESPACE/NAME` that reads them")
 	return cmd
 }
 
 // runEncrypt runs seal encrypt.
 func runEncrypt(ctx context.Context, f *Factory, opts *encryptOptions) error {
+	if opts.BindSecret != "" && opts.Release != "" {
+		return usagef("--bind-secret and --release: a file is bound either to the Secret a generator makes or to the Helm release that reads it, not both")
+	}
 	wd, err := factoryWD(f)
 	if err != nil {
 		return err
@@ -158,7 +172,7 @@ func encryptOne(f *Factory, opts *encryptOptions, src *recipientSource, in encIn
 		}
 		return encAlready, nil
 	}
-	if opts.BindSecret != "" {
+	if opts.BindSecret != "" || opts.Release != "" {
 		return encryptInput(f, opts, src, in, data)
 	}
 	if in.Walked {
@@ -203,17 +217,22 @@ func writeEncrypted(f *Factory, opts *encryptOptions, rec fileRecipients, in enc
 	return encDone, nil
 }
 
-// encryptInput encrypts a secretGenerator input bound to opts.BindSecret.
+// encryptInput encrypts a secretGenerator input bound to opts.BindSecret,
+// or a Helm values file bound to opts.Release.
 func encryptInput(f *Factory, opts *encryptOptions, src *recipientSource, in encInput, data []byte) (encResult, error) {
-	ns, name, ok := strings.Cut(opts.BindSecret, "/")
+	flag, value, what, kind := "--bind-secret", opts.BindSecret, "the namespace and name of the Secret the generator makes", "Secret"
+	if opts.Release != "" {
+		flag, value, what, kind = "--release", opts.Release, "the namespace and name of the Helm release that reads the values file", crypto.ReleaseKind
+	}
+	ns, name, ok := strings.Cut(value, "/")
 	if !ok || ns == "" || name == "" || strings.Contains(name, "/") {
-		return 0, encFatal{fmt.Errorf("--bind-secret %q: want NAMESPACE/NAME, the namespace and name of the Secret the generator makes (see seal encrypt --help)", opts.BindSecret)}
+		return 0, encFatal{fmt.Errorf("%s %q: want NAMESPACE/NAME, %s (see seal encrypt --help)", flag, value, what)}
 	}
 	rec, err := src.forFile(in)
 	if err != nil {
 		return 0, err
 	}
-	out, err := crypto.EncryptInput(in.cryptoName(), data, crypto.InputOptions{Recipients: rec.recipients, Namespace: ns, Name: name})
+	out, err := crypto.EncryptInput(in.cryptoName(), data, crypto.InputOptions{Recipients: rec.recipients, Namespace: ns, Name: name, Kind: kind})
 	if err != nil {
 		return 0, err
 	}
