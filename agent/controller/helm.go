@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -47,6 +48,12 @@ func (c *capabilities) get(ctx context.Context) (helm.Capabilities, error) {
 		return helm.Capabilities{}, err
 	}
 	caps := helm.Capabilities{KubeVersion: v.GitVersion}
+	if strings.HasPrefix(v.GitVersion, "v0.0.0") {
+		// A Kubernetes built without a version stamp (development builds,
+		// as the test clusters run): assume the version of the API
+		// libraries the agent was built with.
+		caps.KubeVersion = libraryKubeVersion()
+	}
 	_, lists, err := dc.ServerGroupsAndResources()
 	if err != nil && len(lists) == 0 {
 		return helm.Capabilities{}, err
@@ -64,6 +71,24 @@ func (c *capabilities) get(ctx context.Context) (helm.Capabilities, error) {
 	caps.APIVersions = slices.Compact(caps.APIVersions)
 	c.caps, c.fetched = caps, time.Now()
 	return caps, nil
+}
+
+// libraryKubeVersion is the Kubernetes version matching the k8s.io/api
+// module the agent was built with (v0.37.2 is Kubernetes v1.37.2), or ""
+// when the build carries no module information.
+func libraryKubeVersion() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return ""
+	}
+	for _, m := range info.Deps {
+		if m.Path == "k8s.io/api" {
+			if rest, ok := strings.CutPrefix(m.Version, "v0."); ok {
+				return "v1." + rest
+			}
+		}
+	}
+	return ""
 }
 
 // maxWidenedShown bounds status.helmReleases[].widened.
