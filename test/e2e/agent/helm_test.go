@@ -205,7 +205,7 @@ func TestHelmSealedValueInAConfigMap(t *testing.T) {
 	})
 	msg := s.waitFailed("apps", v1alpha1.ReasonSealViolation)
 	t.Logf("Ready message: %s", msg)
-	for _, want := range []string{"apps/shop-values.yaml", "config.greeting", "ConfigMap " + s.ns + "/shop-config at data.greeting", "HelmRelease " + s.ns + "/shop"} {
+	for _, want := range []string{"apps/shop-values.yaml", "config.greeting", "ConfigMap " + s.ns + "/shop-config at data.greeting", "HelmRelease " + s.ns + "/shop", "spec.sealedValues.allowKinds"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("Ready message does not name %q", want)
 		}
