@@ -334,3 +334,47 @@ func chartArchive(t *testing.T, files map[string][]byte) []byte {
 	}
 	return buf.Bytes()
 }
+
+// TestHelmBadInput: each bad release refuses the revision with its
+// reason, naming the file; nothing is applied or pruned.
+func TestHelmBadInput(t *testing.T) {
+	tests := []struct {
+		name, reason string
+		release      func(s *sealEnv) []byte
+		mention      []string
+	}{
+		{"a chart that renders a plaintext Secret value", v1alpha1.ReasonSealViolation, func(s *sealEnv) []byte {
+			return s.helmRelease("shop", localChart, "shop-values.yaml", "  values:\n    db: {password: inline-plaintext}\n")
+		}, []string{"Secret {ns}/shop-db at data.password", "apps/shop.yaml (HelmRelease {ns}/shop, app/templates/secret.yaml)", "the value was not sealed"}},
+		{"values the chart's schema refuses", v1alpha1.ReasonRenderFailed, func(s *sealEnv) []byte {
+			return s.helmRelease("shop", localChart, "shop-values.yaml", "  values:\n    replicas: many\n")
+		}, []string{"apps/shop.yaml", "HelmRelease {ns}/shop", "chart render failed", "replicas"}},
+		{"a version the chart does not have", v1alpha1.ReasonRenderFailed, func(s *sealEnv) []byte {
+			return s.helmRelease("shop", "    path: charts/app\n    version: 9.9.9", "shop-values.yaml", "")
+		}, []string{"apps/shop.yaml: HelmRelease {ns}/shop", "has version 1.0.0, but spec.chart.version pins 9.9.9"}},
+		{"a missing chart", v1alpha1.ReasonRenderFailed, func(s *sealEnv) []byte {
+			return s.helmRelease("shop", "    path: charts/nope\n    version: 1.0.0", "shop-values.yaml", "")
+		}, []string{"spec.chart.path charts/nope does not exist"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newSealEnv(t)
+			s.startHelm(nil)
+			before := s.get("apps").Status.Inventory
+			objects := s.snapshot()
+			s.commit(tt.name, map[string][]byte{
+				"apps/shop.yaml": tt.release(s),
+				"apps/web.yaml":  configMap("web-config", "changed"),
+				"apps/keep.yaml": nil,
+			})
+			msg := s.waitFailed("apps", tt.reason)
+			t.Logf("Ready message: %s", msg)
+			for _, m := range tt.mention {
+				if m = s.sub(m); !strings.Contains(msg, m) {
+					t.Errorf("Ready message does not name %q", m)
+				}
+			}
+			s.checkUnchanged(objects, before)
+		})
+	}
+}
