@@ -203,6 +203,8 @@ func (c *checker) secretValues(t *target, field string, m map[string]any) {
 		switch {
 		case found:
 			c.violate(t, path, sv, "a sealed value would be only part of this value")
+		case !c.opts.AllowPlaintextSecrets && t.owner != "":
+			c.violate(t, path, nil, "the value was not sealed: a chart's Secret values must come from the release's values files sealed with `seal encrypt --release NAMESPACE/NAME` (not inline values or the chart's defaults), or the GitSync must set allowPlaintextSecrets")
 		case !c.opts.AllowPlaintextSecrets:
 			c.violate(t, path, nil, "the value was not sealed: Secret values must come from sealed files (encrypt the file that sets it with `seal encrypt`), or the GitSync must set allowPlaintextSecrets")
 		}

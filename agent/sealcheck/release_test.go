@@ -90,6 +90,8 @@ func TestCheckRefusesReleaseValues(t *testing.T) {
 			"metadata.labels.a"},
 		{"widened, but a Secret's value", configMap("prod", "shop-config", map[string]any{"greeting": tok("str")}), shop, map[string][]string{shop: {"ConfigMap"}},
 			"only a Helm release's sealed values may be widened"},
+		{"a plaintext value in a Secret of the release", secret("prod", "shop-db", nil, map[string]any{"password": "inline"}), shop, nil,
+			"seal encrypt --release NAMESPACE/NAME"},
 		{"a Deployment", obj("apps/v1", "Deployment", "prod", "shop", map[string]any{"spec": map[string]any{"x": tok("rel")}}), shop, map[string][]string{shop: {"ConfigMap"}},
 			"Deployment prod/shop at spec.x"},
 	}

@@ -345,7 +345,7 @@ func TestHelmBadInput(t *testing.T) {
 	}{
 		{"a chart that renders a plaintext Secret value", v1alpha1.ReasonSealViolation, func(s *sealEnv) []byte {
 			return s.helmRelease("shop", localChart, "shop-values.yaml", "  values:\n    db: {password: inline-plaintext}\n")
-		}, []string{"Secret {ns}/shop-db at data.password", "apps/shop.yaml (HelmRelease {ns}/shop, app/templates/secret.yaml)", "the value was not sealed"}},
+		}, []string{"Secret {ns}/shop-db at data.password", "apps/shop.yaml (HelmRelease {ns}/shop, app/templates/secret.yaml)", "the value was not sealed", "seal encrypt --release"}},
 		{"values the chart's schema refuses", v1alpha1.ReasonRenderFailed, func(s *sealEnv) []byte {
 			return s.helmRelease("shop", localChart, "shop-values.yaml", "  values:\n    replicas: many\n")
 		}, []string{"apps/shop.yaml", "HelmRelease {ns}/shop", "chart render failed", "replicas"}},
