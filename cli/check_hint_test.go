@@ -2,10 +2,14 @@ package cli
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/seal-gitops/seal/crypto"
+	"github.com/seal-gitops/seal/keys"
 )
 
 // hintCommandRe finds the seal command a finding's fix names.
@@ -49,11 +53,11 @@ func TestCheckHintsFix(t *testing.T) {
 	}
 }
 
-// checkFix runs seal check -o json in dir and returns the command of the
+// checkFix runs seal check -o json in dir (on paths, when given) and returns the command of the
 // fix of its one finding, which must have code.
-func checkFix(t *testing.T, dir, code string) string {
+func checkFix(t *testing.T, dir, code string, paths ...string) string {
 	t.Helper()
-	r := runSeal(t, dir, nil, "", "check", "-o", "json")
+	r := runSeal(t, dir, nil, "", append([]string{"check", "-o", "json"}, paths...)...)
 	var out struct {
 		Findings []finding `json:"findings"`
 	}
@@ -74,4 +78,82 @@ func checkFix(t *testing.T, dir, code string) string {
 		t.Fatalf("fix %q names no seal command", fixes[0])
 	}
 	return m[1]
+}
+
+// TestCheckHintsBindUnboundFiles: files the sops CLI encrypted carry no
+// sealed identity. seal check reports each with the command that binds it;
+// run as printed (with the Secret's namespace and name filled in), the
+// finding is gone and every value is kept.
+func TestCheckHintsBindUnboundFiles(t *testing.T) {
+	dir := t.TempDir()
+	input := readCryptoFixture(t, "sops/app.env")
+	secret := readCryptoFixture(t, "sops/x25519.yaml")
+	rule := func(re, name string, data []byte) string {
+		md, err := crypto.Inspect(name, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return "  - path_regex: " + re + "\n    age: " + strings.Join(md.Recipients, ",") + "\n"
+	}
+	auditWrite(t, filepath.Join(dir, ".sops.yaml"), "creation_rules:\n"+rule(`^secrets/app\.env$`, "app.env", input)+rule(`^secrets/db\.yaml$`, "db.yaml", secret))
+	auditWrite(t, filepath.Join(dir, "secrets/app.env"), string(input))
+	auditWrite(t, filepath.Join(dir, "secrets/db.yaml"), string(secret))
+	env := map[string]string{"SEAL_AGE_KEY_FILE": filepath.Join("..", "crypto", "testdata", "keys", "x25519-a.txt"), "VISUAL": "true"}
+	if abs, err := filepath.Abs(env["SEAL_AGE_KEY_FILE"]); err == nil {
+		env["SEAL_AGE_KEY_FILE"] = abs
+	}
+	before, err := crypto.Decrypt("app.env", input, loadTestIdentities(t, env["SEAL_AGE_KEY_FILE"]).AgeIdentities())
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	for _, tt := range []struct {
+		file, fix string
+		fill      func(string) string
+	}{
+		{"secrets/app.env", "seal bind secrets/app.env NAMESPACE/NAME", func(s string) string { return strings.Replace(s, "NAMESPACE/NAME", "shop/app", 1) }},
+		{"secrets/db.yaml", "seal edit secrets/db.yaml", func(s string) string { return s }},
+	} {
+		fix := checkFix(t, dir, codeUnbound, tt.file)
+		if fix != tt.fix {
+			t.Fatalf("%s: unbound hint %q, want %q", tt.file, fix, tt.fix)
+		}
+		if r := runSeal(t, dir, env, "", strings.Fields(tt.fill(fix))[1:]...); r.Code != ExitOK {
+			t.Fatalf("%s: exit %d: %s", fix, r.Code, r.Stderr)
+		}
+		if r := runSeal(t, dir, nil, "", "check", tt.file); r.Code != ExitOK {
+			t.Errorf("after %s: exit %d:\n%s", fix, r.Code, r.Stdout)
+		}
+	}
+	after, err := crypto.Decrypt("app.env", []byte(cryptRead(t, filepath.Join(dir, "secrets/app.env"))), loadTestIdentities(t, env["SEAL_AGE_KEY_FILE"]).AgeIdentities())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := string(before.Plaintext) + crypto.InputBindingKey + "=Secret/shop/app\n"; string(after.Plaintext) != want {
+		t.Errorf("bound app.env decrypts to\n%s\nwant\n%s", after.Plaintext, want)
+	}
+}
+
+// readCryptoFixture reads a file of crypto's test data.
+func readCryptoFixture(t *testing.T, name string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "crypto", "testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// loadTestIdentities parses an age identity file.
+func loadTestIdentities(t *testing.T, path string) *keys.Ring {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring, err := keys.ParseIdentities(path, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ring
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
 
@@ -35,6 +36,7 @@ const (
 	codeUnmanagedRule = "unmanaged-rule"    // the rule uses keys seal does not manage
 	codeInvalidConfig = "invalid-config"    // the .sops.yaml cannot be used
 	codeMalformed     = "malformed"         // the file cannot be read
+	codeUnbound       = "unbound"           // sealed values with no sealed identity: the agent refuses them
 )
 
 // checkSource returns the findings for one file whose Data is read.
@@ -71,6 +73,7 @@ func checkEncrypted(s *auditFile, rs *sopsRules) []finding {
 			Fix: "restore its last good version from Git, or decrypt it with `sops decrypt --ignore-mac`, check every value, " +
 				"and encrypt it again with `seal encrypt`"})
 	}
+	fs = append(fs, unboundFindings(s.Name, line, md)...)
 	pts, err := crypto.FindPlaintext(s.Name, s.Data)
 	if err != nil {
 		fs = append(fs, finding{File: s.Name, Line: line, Code: codeMalformed, Problem: cryptoErrText(err),
@@ -154,4 +157,27 @@ func firstSecretLine(data []byte) (line int, ok bool) {
 			}
 		}
 	}
+}
+
+// unboundFindings reports sealed values the agent refuses because nothing
+// says which Secret they belong to (files from the sops CLI, or made
+// before seal sealed identities), with the command that binds them.
+func unboundFindings(name string, line int, md *crypto.Metadata) []finding {
+	switch {
+	case md.UnboundInput:
+		return []finding{{File: name, Line: line, Code: codeUnbound,
+			Problem: "encrypted without a binding to the Secret or Helm release it feeds, so the agent refuses its values",
+			Fix: "run `seal bind " + name + " NAMESPACE/NAME` with the namespace and name of the Secret its secretGenerator makes " +
+				"(`seal bind --release " + name + " NAMESPACE/RELEASE` for a Helm values file)"}}
+	case len(md.Unbound) > 0:
+		docs := make([]string, len(md.Unbound))
+		for i, d := range md.Unbound {
+			docs[i] = fmt.Sprint(d + 1)
+		}
+		return []finding{{File: name, Line: line, Code: codeUnbound,
+			Problem: fmt.Sprintf("document %s may be a Secret but carries no sealed identity (kind, namespace, name), so the agent refuses its values", strings.Join(docs, ", ")),
+			Fix: "run `seal edit " + name + "` and save (unchanged is fine): that seals each Secret for its namespace and name; " +
+				"add metadata.namespace in the editor where a Secret has none"}}
+	}
+	return nil
 }

@@ -30,6 +30,10 @@ type Metadata struct {
 	// encrypted BindingAnnotation. Read without a key, it is a hint for
 	// reports; Decrypt checks the bindings and says which Secrets have none.
 	Unbound []int
+	// UnboundInput is set for a file that holds no Kubernetes manifest (a
+	// generator input or Helm values file) and carries no top-level
+	// InputBindingKey: the agent refuses its values until it is bound.
+	UnboundInput bool
 }
 
 // Inspect reads an encrypted file's SOPS metadata; no keys needed, nothing
@@ -61,6 +65,7 @@ func Inspect(name string, data []byte) (m *Metadata, err error) {
 	if formatFor(name) != formatDotenv {
 		m.Unbound = unboundHint(tree.Branches)
 	}
+	m.UnboundInput = !isManifest(tree.Branches) && !inputState(tree.Branches, rules{}).present
 	for _, g := range md.KeyGroups {
 		for _, k := range ageKeys(g) {
 			m.Recipients = append(m.Recipients, k.Recipient)
@@ -86,4 +91,15 @@ func unboundHint(branches sops.TreeBranches) []int {
 		}
 	}
 	return out
+}
+
+// isManifest reports whether the first document of a tree is a Kubernetes
+// object (it has apiVersion and kind).
+func isManifest(branches sops.TreeBranches) bool {
+	if len(branches) == 0 {
+		return false
+	}
+	_, v := lookup(branches[0], "apiVersion")
+	_, k := lookup(branches[0], "kind")
+	return v && k
 }

@@ -16,6 +16,10 @@ func TestInspect(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	bound, err := EncryptInput("app.env", []byte("TOKEN=x\n"), InputOptions{Recipients: recipientsOf(xa), Namespace: "apps", Name: "app"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name string
 		file string
@@ -28,7 +32,8 @@ func TestInspect(t *testing.T) {
 		{"sops default rules", "d.yaml", readFile(t, "testdata/sops/default-rules.yaml"), Metadata{Recipients: recipientsOf(xa), HasMAC: true, Version: "3.13.3", KeyGroups: 1, Unbound: []int{0}}},
 		{"sops shamir", "s.yaml", readFile(t, "testdata/sops/shamir-2of3.yaml"), Metadata{Recipients: recipientsOf(ha, xa, hb), HasMAC: true, EncryptedRegex: DefaultEncryptedRegex, Version: "3.13.3", KeyGroups: 3, ShamirThreshold: 2, Unbound: []int{0, 1}}},
 		{"sops mac only", "m.yaml", readFile(t, "testdata/sops/mac-only.yaml"), Metadata{Recipients: recipientsOf(xa), HasMAC: true, EncryptedRegex: DefaultEncryptedRegex, Version: "3.13.3", KeyGroups: 1, MACOnlyEncrypted: true, Unbound: []int{0}}},
-		{"sops dotenv", "app.env", readFile(t, "testdata/sops/app.env"), Metadata{Recipients: recipientsOf(xa, ha), HasMAC: true, Version: "3.13.3", KeyGroups: 1}},
+		{"sops dotenv", "app.env", readFile(t, "testdata/sops/app.env"), Metadata{Recipients: recipientsOf(xa, ha), HasMAC: true, Version: "3.13.3", KeyGroups: 1, UnboundInput: true}},
+		{"bound dotenv", "app.env", bound, Metadata{Recipients: recipientsOf(xa), HasMAC: true, Version: "3.13.3", KeyGroups: 1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
