@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/seal-gitops/seal/crypto"
@@ -141,23 +140,16 @@ func runKeysRotate(ctx context.Context, f *Factory, opts *keysRotateOptions) err
 }
 
 // rotateFiles rewraps the pending files of plan, one at a time, each
-// replaced atomically. A progress bar shows on a terminal; the per-file
-// lines then follow it, so the two do not mix.
+// replaced atomically. Over progressMin files it shows progress as seal
+// encrypt does: a bar on a terminal, after which the per-file lines follow
+// so that the two do not mix; plain progress lines on stderr otherwise.
 func rotateFiles(ctx context.Context, f *Factory, plan []*rotateItem, ring *keys.Ring, newDataKey bool) {
 	pending, _, _, _ := rotateCounts(plan)
-	var bar *progressbar.ProgressBar
-	if f.IO.ErrTerminal && pending > 0 {
-		bar = progressbar.NewOptions(pending,
-			progressbar.OptionSetWriter(f.IO.Err),
-			progressbar.OptionSetDescription("rotating"),
-			progressbar.OptionShowCount(),
-			progressbar.OptionClearOnFinish(),
-		)
-	}
+	prog := newProgress(f, "rotate", pending)
 	var lines []string
 	emit := func(format string, args ...any) {
 		line := fmt.Sprintf(format, args...)
-		if bar != nil {
+		if prog.bar != nil {
 			lines = append(lines, line)
 		} else {
 			fmt.Fprintln(f.IO.Out, line)
@@ -186,15 +178,11 @@ func rotateFiles(ctx context.Context, f *Factory, plan []*rotateItem, ring *keys
 		} else {
 			emit("up to date  %s", it.file.Name)
 		}
-		if bar != nil {
-			bar.Add(1)
-		}
+		prog.step()
 	}
-	if bar != nil {
-		bar.Finish()
-		for _, l := range lines {
-			fmt.Fprintln(f.IO.Out, l)
-		}
+	prog.finish()
+	for _, l := range lines {
+		fmt.Fprintln(f.IO.Out, l)
 	}
 }
 
