@@ -25,11 +25,12 @@ type scanner struct {
 	mustEncrypt map[string]string // real path -> the generator that reads it
 	secretKust  map[string]bool   // kustomization files with secret generators
 	whole       map[string]bool   // real paths a generator reads whole (files:)
+	manifests   map[string]string // real paths read as manifests -> "kfile: field"
 	openAPI     bool              // some kustomization sets a custom OpenAPI schema
 }
 
 func newScanner(r *reader) *scanner {
-	return &scanner{r: r, seen: map[string]bool{}, kfiles: map[string]bool{}, mustEncrypt: map[string]string{}, secretKust: map[string]bool{}, whole: map[string]bool{}}
+	return &scanner{r: r, seen: map[string]bool{}, kfiles: map[string]bool{}, mustEncrypt: map[string]string{}, secretKust: map[string]bool{}, whole: map[string]bool{}, manifests: map[string]string{}}
 }
 
 // ref is one path-valued entry of a kustomization.
@@ -186,6 +187,9 @@ func (s *scanner) checkRef(kfile, dir string, rf ref) error {
 		if isPluginField(rf.field) {
 			return s.pluginConfigFile(dir, real)
 		}
+		if rf.field != "configMapGenerator" && rf.field != "secretGenerator" {
+			s.manifests[real] = kfile + ": " + rf.field
+		}
 		return nil
 	case rf.dirOK:
 		return s.scanDir(real)
@@ -231,4 +235,25 @@ var remotePrefix = regexp.MustCompile(`(?i)^(git::|[a-z][a-z0-9+.-]+:|[a-z][a-z0
 
 func isRemote(v string) bool {
 	return remotePrefix.MatchString(strings.TrimSpace(v))
+}
+
+// checkWholeManifests refuses a sealed file that a generator reads whole
+// (files:) and a kustomization also reads as a manifest: the generator's
+// read turns the file into one token, which is no manifest, so kustomize
+// would fail with a message that does not say why.
+func (s *scanner) checkWholeManifests() error {
+	for real := range s.whole {
+		where, ok := s.manifests[real]
+		if !ok {
+			continue
+		}
+		data, err := fs.ReadFile(s.r.fsys, real)
+		if err != nil || !s.r.opts.IsEncrypted(data) {
+			continue // read errors are reported where the file is read
+		}
+		return fmt.Errorf("%s: %w: a sealed file read both as a manifest (%s) and whole by a generator's files: entry; "+
+			"a sealed Secret manifest cannot feed a generator: seal the generator's input as a file of its own with `seal encrypt --bind-secret NAMESPACE/NAME`",
+			real, ErrUnsupported, where)
+	}
+	return nil
 }

@@ -24,6 +24,9 @@ func renderKustomize(r *reader, dir, kfile string, res *Result) error {
 	if err := s.scanDir(dir); err != nil {
 		return err
 	}
+	if err := s.checkWholeManifests(); err != nil {
+		return err
+	}
 	a := newAdapter(r, s)
 	m, err := build(r.ctx, a, virtual(dir), s.openAPI)
 	if cerr := r.ctx.Err(); cerr != nil {
