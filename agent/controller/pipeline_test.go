@@ -191,8 +191,10 @@ func TestPipeline(t *testing.T) {
 			stalled: true,
 		},
 		{
-			name:    "a refused host stalls",
-			set:     func(s *Stages, _ *v1alpha1.GitSync) { s.Source.(*fakeSource).err = &hostRefusedError{errors.New("metadata address")} },
+			name: "a refused host stalls",
+			set: func(s *Stages, _ *v1alpha1.GitSync) {
+				s.Source.(*fakeSource).err = &hostRefusedError{errors.New("metadata address")}
+			},
 			calls:   []string{StageSource, StageNotify},
 			reason:  v1alpha1.ReasonOutboundHostRefused,
 			stalled: true,
@@ -204,8 +206,10 @@ func TestPipeline(t *testing.T) {
 			reason: v1alpha1.ReasonVerificationFailed,
 		},
 		{
-			name:   "render failure applies and prunes nothing",
-			set:    func(s *Stages, _ *v1alpha1.GitSync) { s.Render.(*fakeRenderer).err = errors.New("apps/a.yaml: bad YAML") },
+			name: "render failure applies and prunes nothing",
+			set: func(s *Stages, _ *v1alpha1.GitSync) {
+				s.Render.(*fakeRenderer).err = errors.New("apps/a.yaml: bad YAML")
+			},
 			calls:  []string{StageSource, StageVerify, StageRender, StageNotify},
 			reason: v1alpha1.ReasonRenderFailed,
 		},
@@ -219,14 +223,18 @@ func TestPipeline(t *testing.T) {
 			stalled: true,
 		},
 		{
-			name:   "a MAC mismatch is a decryption failure that may be retried",
-			set:    func(s *Stages, _ *v1alpha1.GitSync) { s.Render.(*fakeRenderer).err = &decryptError{err: crypto.ErrMACMismatch} },
+			name: "a MAC mismatch is a decryption failure that may be retried",
+			set: func(s *Stages, _ *v1alpha1.GitSync) {
+				s.Render.(*fakeRenderer).err = &decryptError{err: crypto.ErrMACMismatch}
+			},
 			calls:  []string{StageSource, StageVerify, StageRender, StageNotify},
 			reason: v1alpha1.ReasonDecryptionFailed,
 		},
 		{
-			name:    "a seal violation applies nothing and stalls",
-			set:     func(s *Stages, _ *v1alpha1.GitSync) { s.Check.(*fakeChecker).err = errors.New("value moved to a ConfigMap") },
+			name: "a seal violation applies nothing and stalls",
+			set: func(s *Stages, _ *v1alpha1.GitSync) {
+				s.Check.(*fakeChecker).err = errors.New("value moved to a ConfigMap")
+			},
 			calls:   []string{StageSource, StageVerify, StageRender, StageSealCheck, StageNotify},
 			reason:  v1alpha1.ReasonSealViolation,
 			stalled: true,
@@ -292,8 +300,10 @@ func TestPipeline(t *testing.T) {
 			pruned:    []string{"old1", "old2"},
 		},
 		{
-			name:      "notify failure leaves the sync a success",
-			set:       func(s *Stages, _ *v1alpha1.GitSync) { s.Notify.(*fakeNotifier).err = errors.New("401 from the Git host") },
+			name: "notify failure leaves the sync a success",
+			set: func(s *Stages, _ *v1alpha1.GitSync) {
+				s.Notify.(*fakeNotifier).err = errors.New("401 from the Git host")
+			},
 			calls:     []string{StageSource, StageVerify, StageRender, StageSealCheck, StageApply, StagePrune, StageHealth, StageNotify},
 			inventory: []string{"a", "b"},
 			pruned:    []string{"old1", "old2"},

@@ -7,6 +7,7 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
@@ -133,7 +134,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (resu
 	if rec, err := r.records.get(&gs); err != nil {
 		o = &Outcome{Err: classify(StageApply, err)}
 	} else {
-		o = r.stages(&gs, rec).Run(ctx, &gs)
+		s := r.stages(&gs, rec)
+		s.Waiting = func(msg string) { r.markProgressing(ctx, base, msg) }
+		o = s.Run(ctx, &gs)
 	}
 	r.record(ctx, &gs, o, time.Since(start))
 
@@ -158,6 +161,9 @@ func (r *Reconciler) stages(gs *v1alpha1.GitSync, rec *record) *Stages {
 		Apply:   rec.applier,
 		Timeout: gs.Spec.TimeoutOrDefault(),
 	}
+	if gs.Spec.WaitEnabled() || len(gs.Spec.HealthChecks) > 0 {
+		s.Health, s.HealthTimeout = newHealthStage(gs, rec), gs.Spec.TimeoutOrDefault()
+	}
 	if gs.Spec.CommitStatus != nil {
 		cfg := r.records.notifyConfig(gs, nil)
 		s.Source.(*gitSource).commitStatus = &cfg
@@ -166,6 +172,19 @@ func (r *Reconciler) stages(gs *v1alpha1.GitSync, rec *record) *Stages {
 		}}
 	}
 	return s
+}
+
+// markProgressing tells, while the health stage waits, that the sync is
+// in progress: Reconciling=True with reason Progressing. base becomes what
+// was patched, so the final patch computes its difference from it.
+func (r *Reconciler) markProgressing(ctx context.Context, base *v1alpha1.GitSync, msg string) {
+	p := base.DeepCopy()
+	setCondition(p, v1alpha1.ConditionReconciling, metav1.ConditionTrue, v1alpha1.ReasonProgressing, msg)
+	if err := r.Client.Status().Patch(ctx, p, client.MergeFrom(base)); err != nil {
+		log.FromContext(ctx).Info("could not mark the GitSync Progressing", "error", err.Error())
+		return
+	}
+	base.Status.Conditions = p.Status.Conditions
 }
 
 // forget drops what the reconciler keeps for a deleted GitSync: its

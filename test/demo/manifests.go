@@ -93,6 +93,9 @@ spec:
   path: %s
   interval: %s
   prune: true
+  # The demo's cluster runs no controllers, so its Deployment never rolls
+  # out: do not wait for it to become healthy.
+  wait: false
   targetNamespace: %s
   secretRef: {name: %s-git}
 `, syncName, agentNamespace, url, appPath, syncInterval, appNamespace, syncName)

@@ -184,6 +184,9 @@ func createGitSync(ctx context.Context, t *testing.T, ns, name string, repo *git
 			SecretRef:          &v1alpha1.LocalObjectReference{Name: "git-credentials"},
 			TargetNamespace:    ns,
 			ServiceAccountName: sa,
+			// No controller runs in the test cluster: the Deployment
+			// would never become available.
+			Wait: new(false),
 		},
 	}
 	if err := kube.Client.Create(ctx, gs); err != nil {

@@ -17,7 +17,8 @@ const (
 const (
 	// ReasonSucceeded: the sync applied the revision (and pruned).
 	ReasonSucceeded = "Succeeded"
-	// ReasonProgressing: a sync is running.
+	// ReasonProgressing: a sync applied its objects and waits for them to
+	// become healthy.
 	ReasonProgressing = "Progressing"
 	// ReasonSuspended: spec.suspend is true.
 	ReasonSuspended = "Suspended"
@@ -46,7 +47,7 @@ const (
 	// ReasonPruneFailed: an object that left Git could not be deleted.
 	ReasonPruneFailed = "PruneFailed"
 	// ReasonHealthCheckFailed: objects were applied but did not become
-	// healthy.
+	// healthy within spec.timeout, or one failed; the message names each.
 	ReasonHealthCheckFailed = "HealthCheckFailed"
 	// ReasonEmptyRender: the render held no objects and spec.allowEmpty is
 	// false, so nothing was applied or pruned.

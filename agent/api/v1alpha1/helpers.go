@@ -10,6 +10,10 @@ import (
 // default).
 func (s *GitSyncSpec) PruneEnabled() bool { return s.Prune == nil || *s.Prune }
 
+// WaitEnabled reports whether a sync waits for the applied objects to be
+// healthy (the default).
+func (s *GitSyncSpec) WaitEnabled() bool { return s.Wait == nil || *s.Wait }
+
 // IntervalOrDefault is spec.interval, or DefaultInterval when unset.
 func (s *GitSyncSpec) IntervalOrDefault() time.Duration {
 	if s.Interval.Duration <= 0 {

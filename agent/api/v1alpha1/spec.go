@@ -126,6 +126,44 @@ type GitSyncSpec struct {
 	// is False with reason VerificationFailed.
 	// +optional
 	Verify *Verify `json:"verify,omitempty"`
+
+	// wait, when true (the default), makes a sync wait after applying
+	// until every applied object, and every object of healthChecks, is
+	// healthy (kstatus: Deployments rolled out, Jobs complete, custom
+	// resources Ready, Bitnami SealedSecrets Synced, …), for up to
+	// timeout: Ready is True only then, and False with reason
+	// HealthCheckFailed, naming each unhealthy object, after the timeout.
+	// False: Ready once the objects are applied.
+	// +optional
+	// +kubebuilder:default=true
+	Wait *bool `json:"wait,omitempty"`
+
+	// healthChecks are objects Git does not apply whose health the sync
+	// waits for too (for example a Deployment a Helm operator creates).
+	// They are checked even when wait is false.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=100
+	HealthChecks []HealthCheck `json:"healthChecks,omitempty"`
+}
+
+// HealthCheck names one object whose health a sync waits for.
+type HealthCheck struct {
+	// apiVersion of the object, for example "apps/v1".
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	APIVersion string `json:"apiVersion"`
+	// kind of the object, for example "Deployment".
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	Kind string `json:"kind"`
+	// namespace of the object; empty for cluster-scoped kinds.
+	// +optional
+	Namespace string `json:"namespace,omitempty"`
+	// name of the object.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	Name string `json:"name"`
 }
 
 // Verify says which keys a synced commit must be signed by.

@@ -11,10 +11,12 @@ type GitSyncStatus struct {
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 
-	// conditions: Ready (the last sync applied the wanted revision),
-	// Reconciling (a sync is in progress) and Stalled (the agent cannot go
-	// on until the spec or its Secrets change), each with a reason such as
-	// GitFetchFailed or DecryptionFailed.
+	// conditions: Ready (the last sync applied the wanted revision and,
+	// with spec.wait, everything became healthy), Reconciling (a sync is
+	// waiting for objects to become healthy: reason Progressing) and
+	// Stalled (retrying cannot help until the spec, its Secrets, the key
+	// ring or the repository change), each with a reason such as
+	// GitFetchFailed or HealthCheckFailed.
 	// +optional
 	// +listType=map
 	// +listMapKey=type

@@ -187,6 +187,9 @@ func (e *env) createGitSync(name string, interval time.Duration, mutate func(*v1
 			Interval:        metav1.Duration{Duration: interval},
 			SecretRef:       &v1alpha1.LocalObjectReference{Name: creds.Name},
 			TargetNamespace: e.ns,
+			// No controller runs in the test cluster, so a Deployment
+			// never becomes available: the health tests turn waiting on.
+			Wait: new(false),
 		},
 	}
 	if mutate != nil {
