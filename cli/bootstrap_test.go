@@ -211,6 +211,17 @@ func TestBootstrap(t *testing.T) {
 		if !strings.Contains(r.Stdout, "  unchanged  Deployment/seal-system/seal-agent\n") {
 			t.Errorf("stdout does not report the install:\n%s", r.Stdout)
 		}
+
+		// On a terminal the wait is a spinner redrawn in place, saying how
+		// the Deployment is doing, instead of the plain lines.
+		f, _, errOut := testFactory(e.wd, e.env, "")
+		f.IO.ErrTerminal = true
+		code := run(context.Background(), f, append([]string{"bootstrap", "--kubeconfig", e.c.Kubeconfig}, append(sshArgs, "--timeout", "2s")...))
+		spinner, _, _ := strings.Cut(errOut.String(), "seal: error: ")
+		if code != ExitFailure || !strings.Contains(spinner, "\r") || !strings.Contains(spinner, "waiting for seal-agent to start: Deployment seal-system/seal-agent has 0 of 1 replicas") ||
+			strings.Contains(spinner, "waiting up to") || !strings.Contains(errOut.String(), want[1]) {
+			t.Errorf("terminal: exit %d, stderr %q", code, errOut)
+		}
 	})
 
 	t.Run("credentials that are not cluster-admin", func(t *testing.T) {
