@@ -102,13 +102,6 @@ func (rs *records) forget(ctx context.Context, key types.NamespacedName) error {
 	return rs.fetcher.Remove(ctx, cacheKey(key))
 }
 
-// len is how many GitSyncs have a record.
-func (rs *records) len() int {
-	rs.mu.Lock()
-	defer rs.mu.Unlock()
-	return len(rs.m)
-}
-
 // cacheKey names a GitSync's entry in the git cache.
 func cacheKey(key types.NamespacedName) string { return key.Namespace + "/" + key.Name }
 
