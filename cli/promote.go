@@ -45,7 +45,7 @@ Encrypted files are re-encrypted for the recipients of their creation rule
 in the .sops.yaml nearest DST, with a new data key, so the source
 environment's keys cannot open the copies: values stay byte for byte the
 same once decrypted, and plaintext is never written to disk. This needs an
-identity that opens the source files: the identity files given with -i,
+identity that opens the source files: the identity files given with --identity,
 else those sops finds (SOPS_AGE_KEY_FILE, SOPS_AGE_KEY, sops' keys.txt). The
 target's key policy (the seal section of its .sops.yaml) is honoured.
 
@@ -73,7 +73,7 @@ seal never guesses a target namespace.`,
   seal promote staging:clusters/app clusters/app --namespace-map staging=prod`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 2 {
-				return usagef("seal promote takes SRC and DST directories, got %d arguments", len(args))
+				return usagef("seal promote takes SRC (a directory, or REF:PATH in git) and DST, got %d arguments", len(args))
 			}
 			return nil
 		},

@@ -114,7 +114,7 @@ func TestKeyLifecycleStory(t *testing.T) {
 	// Killed halfway: every file wholly old or wholly new; again finishes.
 	done := s.rotateKilledHalfway(before)
 	s.checkConsistent(oldR, newR)
-	res = s.seal("keys", "rotate", "-i", s.teamFile, "apps")
+	res = s.seal("keys", "rotate", "--identity", s.teamFile, "apps")
 	if want := fmt.Sprintf("rotated %d files, %d up to date, 0 failed\n", storyFiles-done, done+1); !strings.HasSuffix(res.Stdout, want) {
 		t.Errorf("rotate after the interrupt: want %q, got\n%s", want, tail(res.Stdout))
 	}
@@ -134,7 +134,7 @@ func TestKeyLifecycleStory(t *testing.T) {
 	if !strings.Contains(res.Stderr, s.ns+"/apps (1 file at") {
 		t.Errorf("retire while one file needs the key:\n%s", res.Stderr)
 	}
-	s.seal("keys", "rotate", "-i", s.teamFile, "apps")
+	s.seal("keys", "rotate", "--identity", s.teamFile, "apps")
 	gs = s.commitAll("re-encrypted, all")
 	if used := keyFiles(gs); len(used) != 1 || used[keys.Fingerprint(newR)] != storyFiles+1 {
 		t.Fatalf("status.decryptionKeys = %v, want the new key only", gs.Status.DecryptionKeys)
@@ -380,7 +380,7 @@ func (s *story) rotateKilledHalfway(before map[string]string) int {
 	if _, _, errno := syscall.Syscall(syscall.SYS_FCNTL, w.Fd(), fSetPipeSz, 4096); errno != 0 {
 		s.t.Fatalf("shrinking the pipe: %v", errno)
 	}
-	cmd := exec.Command(bin.Seal, "keys", "rotate", "-i", s.teamFile, "apps")
+	cmd := exec.Command(bin.Seal, "keys", "rotate", "--identity", s.teamFile, "apps")
 	cmd.Dir, cmd.Stdout, cmd.Stderr = s.work, w, io.Discard
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + s.dir}
 	if err := cmd.Start(); err != nil {

@@ -76,12 +76,12 @@ func TestPromoteBetweenBranchesWithNamespaceMap(t *testing.T) {
 	}
 	prodOnly := e.read("clusters/app/prod-only.yaml")
 
-	res := e.run(bin.Seal, nil, "promote", "-i", teamFile, "nope:clusters/app", "clusters/app")
+	res := e.run(bin.Seal, nil, "promote", "--identity", teamFile, "nope:clusters/app", "clusters/app")
 	if res.ExitCode != 1 || !strings.Contains(res.Stderr, `SRC nope:clusters/app: no branch, tag or commit "nope"`) {
 		t.Errorf("promote from a missing branch: exit %d\n%s", res.ExitCode, res.Stderr)
 	}
 
-	res = e.must(bin.Seal, nil, "promote", "-i", teamFile, "--namespace-map", "staging=prod", "staging:clusters/app", "clusters/app")
+	res = e.must(bin.Seal, nil, "promote", "--identity", teamFile, "--namespace-map", "staging=prod", "staging:clusters/app", "clusters/app")
 	want := "reencrypted clusters/app/db.yaml\n" +
 		"copied      clusters/app/deployment.yaml\n" +
 		"copied      clusters/app/kustomization.yaml\n" +
@@ -125,7 +125,7 @@ func TestPromoteBetweenBranchesWithNamespaceMap(t *testing.T) {
 	}
 
 	before := snapshot(t, filepath.Join(e.dir, "clusters/app"))
-	res = e.must(bin.Seal, nil, "promote", "-i", teamFile, "--namespace-map", "staging=prod", "staging:clusters/app", "clusters/app")
+	res = e.must(bin.Seal, nil, "promote", "--identity", teamFile, "--namespace-map", "staging=prod", "staging:clusters/app", "clusters/app")
 	if !strings.HasSuffix(res.Stdout, "0 re-encrypted, 0 copied, 4 unchanged, 0 failed\n") {
 		t.Errorf("second promote:\n%s", res.Stdout)
 	}
