@@ -20,7 +20,7 @@ type Options struct {
 	// GenerateKey allows generating a new key when the key Secret is gone
 	// although the public-key ConfigMap shows there was one.
 	GenerateKey bool
-	DefaultSA      string
+	DefaultSA   string
 	// CommitStatusHosts are API hosts commit statuses may go to besides
 	// each repository's own host.
 	CommitStatusHosts []string

@@ -14,10 +14,10 @@ func TestNamespaceMapApply(t *testing.T) {
 		name, file, in, want string
 		count                int
 	}{{
-		name: "bare value, comments kept",
-		file: "db.yaml",
-		in:   "# the db\napiVersion: v1\nkind: Secret\nmetadata:\n  name: staging # not a namespace\n  namespace: staging # here\ndata:\n  staging: c3RhZ2luZw==\n",
-		want: "# the db\napiVersion: v1\nkind: Secret\nmetadata:\n  name: staging # not a namespace\n  namespace: prod # here\ndata:\n  staging: c3RhZ2luZw==\n",
+		name:  "bare value, comments kept",
+		file:  "db.yaml",
+		in:    "# the db\napiVersion: v1\nkind: Secret\nmetadata:\n  name: staging # not a namespace\n  namespace: staging # here\ndata:\n  staging: c3RhZ2luZw==\n",
+		want:  "# the db\napiVersion: v1\nkind: Secret\nmetadata:\n  name: staging # not a namespace\n  namespace: prod # here\ndata:\n  staging: c3RhZ2luZw==\n",
 		count: 1,
 	}, {
 		name:  "quoted values in several documents",
