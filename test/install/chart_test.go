@@ -141,14 +141,16 @@ func TestChartRender(t *testing.T) {
 			"gitSyncs": []any{map[string]any{"name": "apps", "spec": map[string]any{"url": "https://git.example/env.git"}}}},
 		wantErr: "gitSyncs: apps needs spec.serviceAccountName with rbac.scope=tenant",
 	}, {
-		name: "PodDisruptionBudget and ServiceMonitor",
+		name: "PodDisruptionBudget, ServiceMonitor and PrometheusRule",
 		vals: map[string]any{"podDisruptionBudget": map[string]any{"enabled": true}, "serviceMonitor": map[string]any{"enabled": true},
+			"prometheusRule": map[string]any{"enabled": true},
 			"crds": map[string]any{"install": false}},
 		wantKinds: []string{
 			"ClusterRole /rel-seal-agent", "ClusterRole /rel-seal-agent-credentials",
 			"ClusterRoleBinding /rel-seal-agent", "ClusterRoleBinding /rel-seal-agent-apply",
 			"ClusterRoleBinding /rel-seal-agent-credentials",
-			"Deployment ops/rel-seal-agent", "PodDisruptionBudget ops/rel-seal-agent", "Role ops/rel-seal-agent", "RoleBinding ops/rel-seal-agent",
+			"Deployment ops/rel-seal-agent", "PodDisruptionBudget ops/rel-seal-agent", "PrometheusRule ops/rel-seal-agent",
+			"Role ops/rel-seal-agent", "RoleBinding ops/rel-seal-agent",
 			"Service ops/rel-seal-agent-metrics", "ServiceAccount ops/rel-seal-agent", "ServiceMonitor ops/rel-seal-agent",
 		},
 		wantArgs: []string{"--leader-elect", "--key-secret=seal-agent-key", "--data-dir=/var/cache/seal-agent",
