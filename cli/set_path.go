@@ -39,11 +39,11 @@ func parseValuePath(s string) (valuePath, error) {
 // editValue sets (or, with unset, removes) one value in the plaintext of a
 // YAML manifest file, in the Secret named secret (or the only one). The
 // text is re-emitted with the file's indentation and comments; Reencrypt
-// keeps every unchanged value's ciphertext whatever the layout. JSON files
-// are refused: yaml.v3 cannot write them back in their own format.
+// keeps every unchanged value's ciphertext whatever the layout. A JSON
+// file is written back as JSON (editJSONValue).
 func editValue(name string, plaintext []byte, secret string, p valuePath, value []byte, unset bool) ([]byte, bool, error) {
-	if t := bytes.TrimSpace(plaintext); len(t) > 0 && (t[0] == '{' || t[0] == '[') {
-		return nil, false, withHint(fmt.Errorf("%s: seal set and unset handle YAML files only", name), "use `seal edit %s` for a JSON file", name)
+	if isJSONText(plaintext) {
+		return editJSONValue(name, plaintext, secret, p, value, unset)
 	}
 	var docs []*yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(plaintext))
