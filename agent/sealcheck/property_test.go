@@ -162,7 +162,7 @@ func (w *world) check(t *testing.T, kust string) (passed bool) {
 		if leaks(err.Error()) != "" {
 			t.Fatalf("kustomization:\n%s\nan error holds a value", kust) // never print it
 		}
-		if errors.Is(err, sealcheck.ErrViolation) || errors.Is(err, render.ErrPlaintextSecret) || errors.Is(err, render.ErrKustomize) || errors.Is(err, render.ErrInvalidManifest) {
+		if errors.Is(err, sealcheck.ErrViolation) || errors.Is(err, render.ErrPlaintextSecret) || errors.Is(err, render.ErrKustomize) || errors.Is(err, render.ErrInvalidManifest) || errors.Is(err, render.ErrUnsupported) {
 			return false
 		}
 		t.Fatalf("kustomization:\n%s\nunexpected error: %v", kust, err)
