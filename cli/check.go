@@ -48,15 +48,19 @@ Each PATH is a file or a directory, walked for .yaml, .yml and .json files
                      recipient the key policy forbids
   malformed          an encrypted file, or a file that looks like a Secret,
                      that cannot be read
+
+Notices ("notice": true in JSON) are shown for review and do not fail the
+check:
+
+  widened            a HelmRelease (seal.dev/v1alpha1) whose
+                     spec.sealedValues.allowKinds lets its sealed values
+                     land outside Secrets
   unbound            an encrypted file whose values carry no sealed identity
-                     (made by the sops CLI): the agent refuses them; the fix
+                     (made by the sops CLI): the agent refuses them unless
+                     the GitSync sets spec.decryption.allowUnbound; the fix
                      is seal edit (Secrets) or seal bind (generator inputs,
                      Helm values). A walk sees .yaml, .yml and .json files:
                      name .env inputs as PATHs
-
-A HelmRelease (seal.dev/v1alpha1) whose spec.sealedValues.allowKinds lets
-its sealed values land outside Secrets is shown as a notice (code
-"widened", "notice": true in JSON); notices do not fail the check.
 
 The key policy is the seal section of the .sops.yaml, which sops ignores:
 

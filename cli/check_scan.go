@@ -161,11 +161,13 @@ func firstSecretLine(data []byte) (line int, ok bool) {
 
 // unboundFindings reports sealed values the agent refuses because nothing
 // says which Secret they belong to (files from the sops CLI, or made
-// before seal sealed identities), with the command that binds them.
+// before seal sealed identities), with the command that binds them. They
+// are notices: a GitSync may accept them (spec.decryption.allowUnbound),
+// and teams that encrypt with the sops CLI keep a passing check.
 func unboundFindings(name string, line int, md *crypto.Metadata) []finding {
 	switch {
 	case md.UnboundInput:
-		return []finding{{File: name, Line: line, Code: codeUnbound,
+		return []finding{{File: name, Line: line, Code: codeUnbound, Notice: true,
 			Problem: "encrypted without a binding to the Secret or Helm release it feeds, so the agent refuses its values",
 			Fix: "run `seal bind " + name + " NAMESPACE/NAME` with the namespace and name of the Secret its secretGenerator makes " +
 				"(`seal bind --release " + name + " NAMESPACE/RELEASE` for a Helm values file)"}}
@@ -174,7 +176,7 @@ func unboundFindings(name string, line int, md *crypto.Metadata) []finding {
 		for i, d := range md.Unbound {
 			docs[i] = fmt.Sprint(d + 1)
 		}
-		return []finding{{File: name, Line: line, Code: codeUnbound,
+		return []finding{{File: name, Line: line, Code: codeUnbound, Notice: true,
 			Problem: fmt.Sprintf("document %s may be a Secret but carries no sealed identity (kind, namespace, name), so the agent refuses its values", strings.Join(docs, ", ")),
 			Fix: "run `seal edit " + name + "` and save (unchanged is fine): that seals each Secret for its namespace and name; " +
 				"add metadata.namespace in the editor where a Secret has none"}}
