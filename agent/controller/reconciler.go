@@ -77,7 +77,7 @@ func Setup(mgr manager.Manager, cfg Config) error {
 	r := New(cfg, mgr.GetClient(), mgr.GetAPIReader(), mgr.GetEventRecorder("seal-agent"))
 	return builder.ControllerManagedBy(mgr).
 		For(&v1alpha1.GitSync{}, builder.WithPredicates(predicate.Or(
-			predicate.GenerationChangedPredicate{}, syncRequested()))).
+			predicate.GenerationChangedPredicate{}, syncRequested(), deletionStarted()))).
 		WithOptions(controller.Options{MaxConcurrentReconciles: cfg.Concurrency}).
 		Complete(r)
 }
@@ -113,7 +113,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (resu
 		return reconcile.Result{}, err
 	}
 	if !gs.DeletionTimestamp.IsZero() {
-		return reconcile.Result{}, r.forget(ctx, req.NamespacedName)
+		return r.finalize(ctx, &gs)
+	}
+	if err := r.ensureFinalizer(ctx, &gs); err != nil {
+		return reconcile.Result{}, err
 	}
 	base := gs.DeepCopy()
 	defer func() {
@@ -220,6 +223,19 @@ func syncRequested() predicate.Predicate {
 		UpdateFunc: func(e event.UpdateEvent) bool {
 			key := v1alpha1.AnnotationSyncRequested
 			return e.ObjectOld.GetAnnotations()[key] != e.ObjectNew.GetAnnotations()[key]
+		},
+		CreateFunc:  func(event.CreateEvent) bool { return false },
+		DeleteFunc:  func(event.DeleteEvent) bool { return false },
+		GenericFunc: func(event.GenericEvent) bool { return false },
+	}
+}
+
+// deletionStarted passes the update that sets deletionTimestamp, so a
+// deleted GitSync is finalized at once.
+func deletionStarted() predicate.Predicate {
+	return predicate.Funcs{
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			return e.ObjectOld.GetDeletionTimestamp() == nil && e.ObjectNew.GetDeletionTimestamp() != nil
 		},
 		CreateFunc:  func(event.CreateEvent) bool { return false },
 		DeleteFunc:  func(event.DeleteEvent) bool { return false },

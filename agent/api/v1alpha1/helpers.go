@@ -10,6 +10,27 @@ import (
 // default).
 func (s *GitSyncSpec) PruneEnabled() bool { return s.Prune == nil || *s.Prune }
 
+// DeletionPolicy says what deleting a GitSync does to its objects.
+type DeletionPolicy string
+
+const (
+	// DeletionPolicyDelete deletes the GitSync's objects with it.
+	DeletionPolicyDelete DeletionPolicy = "Delete"
+	// DeletionPolicyOrphan leaves them in the cluster.
+	DeletionPolicyOrphan DeletionPolicy = "Orphan"
+)
+
+// Finalizer is set on every GitSync by the agent, so that deleting one
+// waits until the agent has deleted (or orphaned) its objects.
+const Finalizer = "seal.dev/finalizer"
+
+// DeletesObjectsOnDeletion reports whether deleting the GitSync deletes
+// its objects: deletionPolicy Delete (the default), prune on, not
+// suspended.
+func (s *GitSyncSpec) DeletesObjectsOnDeletion() bool {
+	return s.DeletionPolicy != DeletionPolicyOrphan && s.PruneEnabled() && !s.Suspend
+}
+
 // WaitEnabled reports whether a sync waits for the applied objects to be
 // healthy (the default).
 func (s *GitSyncSpec) WaitEnabled() bool { return s.Wait == nil || *s.Wait }

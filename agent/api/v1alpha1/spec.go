@@ -82,6 +82,15 @@ type GitSyncSpec struct {
 	// +kubebuilder:default=true
 	Prune *bool `json:"prune,omitempty"`
 
+	// deletionPolicy says what happens to the objects this GitSync applied
+	// when the GitSync is deleted: Delete (the default) deletes those that
+	// still carry its owner labels, when prune is on and the GitSync is not
+	// suspended; Orphan leaves them in the cluster.
+	// +optional
+	// +kubebuilder:validation:Enum=Delete;Orphan
+	// +kubebuilder:default=Delete
+	DeletionPolicy DeletionPolicy `json:"deletionPolicy,omitempty"`
+
 	// allowEmpty lets a render of zero objects prune everything this
 	// GitSync applied before. Off by default, so that an emptied or
 	// mistyped path does not wipe the cluster.
