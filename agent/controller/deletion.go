@@ -62,11 +62,11 @@ func (r *Reconciler) finalize(ctx context.Context, gs *v1alpha1.GitSync) (reconc
 		if err := r.forget(ctx, key); err != nil {
 			return reconcile.Result{}, err
 		}
-		rec, err := r.records.get(gs)
+		p, err := r.pruner(gs)
 		if err != nil {
 			return r.deletionFailed(ctx, gs, err)
 		}
-		if err := r.deleteInventory(ctx, gs, rec.applier); err != nil {
+		if err := r.deleteInventory(ctx, gs, p); err != nil {
 			return r.deletionFailed(ctx, gs, err)
 		}
 	} else {
@@ -79,6 +79,19 @@ func (r *Reconciler) finalize(ctx context.Context, gs *v1alpha1.GitSync) (reconc
 		return reconcile.Result{}, fmt.Errorf("removing finalizer %s from GitSync %s/%s: %w", v1alpha1.Finalizer, gs.Namespace, gs.Name, err)
 	}
 	return reconcile.Result{}, r.forget(ctx, key)
+}
+
+// pruner is what deletes gs's objects: the applier of a fresh record,
+// unless a test set newPruner.
+func (r *Reconciler) pruner(gs *v1alpha1.GitSync) (pruner, error) {
+	if r.newPruner != nil {
+		return r.newPruner(gs)
+	}
+	rec, err := r.records.get(gs)
+	if err != nil {
+		return nil, err
+	}
+	return rec.applier, nil
 }
 
 // deleteInventory deletes gs's inventory with p: workloads first, then

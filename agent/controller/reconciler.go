@@ -70,6 +70,9 @@ type Reconciler struct {
 	// chart repositories, dialling only what --allowed-networks allows.
 	charts       *helm.Fetcher
 	capabilities *capabilities
+	// newPruner, when set (by tests), replaces the record's applier as
+	// what deletes a deleted GitSync's objects.
+	newPruner func(*v1alpha1.GitSync) (pruner, error)
 }
 
 // Setup builds the reconciler and registers it with mgr.
