@@ -4,7 +4,6 @@ import (
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -105,19 +104,4 @@ func (e *env) waitGitSyncGone(name string) {
 		}
 		return false, err
 	})
-}
-
-// configMapExists reports whether the ConfigMap exists and is not being
-// deleted.
-func (e *env) configMapExists(name string) bool {
-	e.t.Helper()
-	var cm corev1.ConfigMap
-	err := kube.Client.Get(e.ctx, client.ObjectKey{Namespace: e.ns, Name: name}, &cm)
-	if apierrors.IsNotFound(err) {
-		return false
-	}
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return cm.DeletionTimestamp.IsZero()
 }
