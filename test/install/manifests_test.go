@@ -111,9 +111,10 @@ func TestManifests(t *testing.T) {
 			{verb: "get", resource: "configmaps", namespace: agentNS, name: "other"}:                               false,
 			{verb: "update", group: "coordination.k8s.io", resource: "leases", namespace: agentNS, name: "x"}:      false,
 			{verb: "create", resource: "serviceaccounts", subresource: "token", namespace: agentNS, name: agentSA}: false,
-			// GitSyncs belong to their users: status only.
+			// GitSyncs belong to their users: status, and a merge patch of
+			// metadata.finalizers for the agent's finalizer.
 			{verb: "update", group: "seal.dev", resource: "gitsyncs", namespace: team}: false,
-			{verb: "patch", group: "seal.dev", resource: "gitsyncs", namespace: team}:  false,
+			{verb: "patch", group: "seal.dev", resource: "gitsyncs", namespace: team}:  true,
 			{verb: "delete", group: "seal.dev", resource: "gitsyncs", namespace: team}: false,
 			{verb: "create", group: "seal.dev", resource: "gitsyncs", namespace: team}: false,
 		} {

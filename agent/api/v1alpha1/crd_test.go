@@ -31,7 +31,7 @@ func TestAPIServerAppliesDefaults(t *testing.T) {
 			spec: v1alpha1.GitSyncSpec{URL: "https://git.example.com/env.git"},
 			want: v1alpha1.GitSyncSpec{
 				URL: "https://git.example.com/env.git", Ref: v1alpha1.GitRef{Branch: "main"},
-				Interval: metav1.Duration{Duration: 5 * time.Minute}, Timeout: &metav1.Duration{Duration: 2 * time.Minute}, Prune: &yes, Wait: &yes,
+				Interval: metav1.Duration{Duration: 5 * time.Minute}, Timeout: &metav1.Duration{Duration: 2 * time.Minute}, Prune: &yes, Wait: &yes, DeletionPolicy: v1alpha1.DeletionPolicyDelete,
 			},
 		},
 		{
@@ -39,7 +39,7 @@ func TestAPIServerAppliesDefaults(t *testing.T) {
 			spec: v1alpha1.GitSyncSpec{URL: "git@github.com:org/env.git", Ref: v1alpha1.GitRef{Tag: "v1.0.0"}, Interval: metav1.Duration{Duration: 10 * time.Second}},
 			want: v1alpha1.GitSyncSpec{
 				URL: "git@github.com:org/env.git", Ref: v1alpha1.GitRef{Tag: "v1.0.0"},
-				Interval: metav1.Duration{Duration: 10 * time.Second}, Timeout: &metav1.Duration{Duration: 2 * time.Minute}, Prune: &yes, Wait: &yes,
+				Interval: metav1.Duration{Duration: 10 * time.Second}, Timeout: &metav1.Duration{Duration: 2 * time.Minute}, Prune: &yes, Wait: &yes, DeletionPolicy: v1alpha1.DeletionPolicyDelete,
 			},
 		},
 	}
