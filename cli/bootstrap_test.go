@@ -98,7 +98,7 @@ func TestBootstrap(t *testing.T) {
 		want := v1alpha1.GitSyncSpec{URL: git.SSHURL("fleet"), Ref: v1alpha1.GitRef{Branch: "main"}, Path: "clusters/test",
 			Interval: metav1.Duration{Duration: v1alpha1.DefaultInterval}, SecretRef: &v1alpha1.LocalObjectReference{Name: "main-git-credentials"}}
 		got := gs.Spec
-		got.Timeout, got.Prune = nil, nil // defaults of the API server
+		got.Timeout, got.Prune, got.Wait, got.DeletionPolicy = nil, nil, nil, "" // defaults of the API server
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("GitSync spec (-want +got):\n%s", diff)
 		}

@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	"github.com/seal-gitops/seal/agent/api/v1alpha1"
 	"github.com/seal-gitops/seal/agent/apply"
@@ -34,7 +35,9 @@ func newUninstallCmd(f *Factory) *cobra.Command {
 		Long: `Remove seal-agent from the cluster (the current kubeconfig context, or
 --context): its Deployment first, so that it stops syncing, then its
 Service, account, RBAC and admission policy (cluster or tenant mode), then
-the GitSync CRD, which deletes every GitSync with it.
+the GitSync CRD, which deletes every GitSync with it (their finalizer is
+dropped first: with the agent gone, deleting a GitSync deletes nothing
+it applied).
 
 What the GitSyncs applied stays in the cluster as it is: nothing is
 pruned, nothing is synced or corrected any more.
@@ -148,10 +151,15 @@ func (u *uninstaller) run(ctx context.Context) error {
 	}
 	for _, o := range objs {
 		if o.GetKind() == "CustomResourceDefinition" {
-			// The CRD's deletion deletes every GitSync; none has a
-			// finalizer, and the agent is gone, so nothing is pruned.
-			for _, gs := range gitSyncs {
-				u.printf("  %-10s GitSync/%s/%s (with the CRD)\n", "deleting", gs.Namespace, gs.Name)
+			// The CRD's deletion deletes every GitSync. The agent is
+			// stopped and its rights are gone by now; its finalizer would
+			// hold each GitSync (and so the CRD) for ever, and must not
+			// delete what they applied, so it is dropped first.
+			for i := range gitSyncs {
+				if err := u.dropFinalizer(ctx, &gitSyncs[i]); err != nil {
+					return err
+				}
+				u.printf("  %-10s GitSync/%s/%s (with the CRD)\n", "deleting", gitSyncs[i].Namespace, gitSyncs[i].Name)
 			}
 		}
 		if err := u.delete(ctx, o); err != nil {
@@ -231,6 +239,22 @@ func (u *uninstaller) listGitSyncs(ctx context.Context) ([]v1alpha1.GitSync, err
 		return nil, kubeError(err, u.where, "listing GitSyncs")
 	}
 	return list.Items, nil
+}
+
+// dropFinalizer removes the agent's finalizer from gs, if it has it.
+func (u *uninstaller) dropFinalizer(ctx context.Context, gs *v1alpha1.GitSync) error {
+	if !controllerutil.ContainsFinalizer(gs, v1alpha1.Finalizer) {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, kubeRequestTimeout)
+	defer cancel()
+	base := gs.DeepCopy()
+	controllerutil.RemoveFinalizer(gs, v1alpha1.Finalizer)
+	if err := u.c.Patch(ctx, gs, client.MergeFrom(base)); client.IgnoreNotFound(err) != nil {
+		return withHint(kubeError(err, u.where, fmt.Sprintf("removing the finalizer %s from GitSync %s/%s", v1alpha1.Finalizer, gs.Namespace, gs.Name)),
+			"fix what is named above and run seal uninstall again: it carries on where it stopped")
+	}
+	return nil
 }
 
 // delete deletes one object in the background and prints it; an object

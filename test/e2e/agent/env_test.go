@@ -37,6 +37,9 @@ type env struct {
 	// secrets are plaintext values the test put in Git; none may show up
 	// in the agent's logs, events or status.
 	secrets []string
+	// afterStop are checks run once the agent has stopped, before the
+	// test's GitSyncs are deleted.
+	afterStop []func()
 }
 
 var repoCount atomic.Int64
@@ -54,6 +57,12 @@ func newEnv(t *testing.T, agentArgs ...string) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { // runs after the agent stopped (cleanups run last first)
+		for _, check := range e.afterStop {
+			check()
+		}
+		e.deleteGitSyncs()
+	})
 	e.startAgent(agentArgs...)
 	t.Cleanup(func() { e.stopAgent() })
 	e.recipient = e.waitRecipient()
@@ -294,6 +303,33 @@ func (e *env) checkNoLeaks() {
 			if strings.Contains(h, s) {
 				e.t.Errorf("secret value %q leaked into the agent's logs, events or status", s)
 			}
+		}
+	}
+}
+
+// deleteGitSyncs deletes every GitSync in the cluster once the test's agent
+// has stopped, dropping the agent's finalizer first. The tests share one
+// API server and run one at a time; a GitSync left behind would show in
+// the next test's cluster-wide listings (seal keys retire refuses while a
+// GitSync never applied a revision), and without a controller-manager a
+// deleted namespace keeps its objects.
+func (e *env) deleteGitSyncs() {
+	var list v1alpha1.GitSyncList
+	if err := kube.Client.List(e.ctx, &list); err != nil {
+		e.t.Errorf("listing GitSyncs to delete after the test: %v", err)
+		return
+	}
+	for i := range list.Items {
+		gs := &list.Items[i]
+		if len(gs.Finalizers) > 0 {
+			base := gs.DeepCopy()
+			gs.Finalizers = nil
+			if err := kube.Client.Patch(e.ctx, gs, client.MergeFrom(base)); client.IgnoreNotFound(err) != nil {
+				e.t.Errorf("dropping the finalizers of GitSync %s/%s: %v", gs.Namespace, gs.Name, err)
+			}
+		}
+		if err := kube.Client.Delete(e.ctx, gs); client.IgnoreNotFound(err) != nil {
+			e.t.Errorf("deleting GitSync %s/%s after the test: %v", gs.Namespace, gs.Name, err)
 		}
 	}
 }

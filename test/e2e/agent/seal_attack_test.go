@@ -70,7 +70,7 @@ func TestSealAttacks(t *testing.T) {
 					map[string][]byte{"apps/extra.yaml": []byte("apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  extra: " + plain + "\n")}
 			}},
 		{name: "configMapGenerator files names a sealed file",
-			mention: []string{"apps/copy.yaml", "ConfigMap leak-"},
+			mention: []string{"apps/copy.yaml", "ConfigMap {ns}/leak-"},
 			files: func(s *sealEnv) (string, []string, map[string][]byte) {
 				return "configMapGenerator:\n- name: leak\n  files: [copy.yaml]\n", nil, map[string][]byte{"apps/copy.yaml": s.db}
 			}},
@@ -80,12 +80,12 @@ func TestSealAttacks(t *testing.T) {
 				return "secretGenerator:\n- name: leak\n  files: [copy.yaml]\n", nil, map[string][]byte{"apps/copy.yaml": s.db}
 			}},
 		{name: "replacement copies it into ConfigMap data",
-			mention: []string{"apps/db.yaml", "ConfigMap web-config", "data.greeting"},
+			mention: []string{"apps/db.yaml", "ConfigMap {ns}/web-config", "data.greeting"},
 			files: func(s *sealEnv) (string, []string, map[string][]byte) {
 				return replacement("Secret", "db", "stringData.password", "ConfigMap", "web-config", "data.greeting"), nil, nil
 			}},
 		{name: "replacement copies it into an annotation",
-			mention: []string{"apps/db.yaml", "ConfigMap web-config", "metadata.annotations.leak"},
+			mention: []string{"apps/db.yaml", "ConfigMap {ns}/web-config", "metadata.annotations.leak"},
 			files: func(s *sealEnv) (string, []string, map[string][]byte) {
 				return replacement("Secret", "db", "stringData.password", "ConfigMap", "web-config", "metadata.annotations.leak"), nil, nil
 			}},

@@ -53,13 +53,8 @@ type sealEnv struct {
 // its whole log.
 func newSealEnv(t *testing.T, agentArgs ...string) *sealEnv {
 	t.Helper()
-	s := &sealEnv{}
-	t.Cleanup(func() {
-		if s.env != nil {
-			s.checkNoLeakedForms()
-		}
-	})
-	s.env = newEnv(t, agentArgs...)
+	s := &sealEnv{env: newEnv(t, agentArgs...)}
+	s.afterStop = append(s.afterStop, s.checkNoLeakedForms)
 	other, err := kube.Namespace(s.ctx, "e2e-other")
 	if err != nil {
 		t.Fatal(err)

@@ -115,7 +115,7 @@ func TestUnboundValueStaysInSecretsWithAllowUnbound(t *testing.T) {
 	sealAttack{
 		name:    "unbound value copied into a ConfigMap",
 		gitsync: allowUnbound,
-		mention: []string{"apps/from-sops.yaml", "ConfigMap web-config", "data.greeting"},
+		mention: []string{"apps/from-sops.yaml", "ConfigMap {ns}/web-config", "data.greeting"},
 		files: func(s *sealEnv) (string, []string, map[string][]byte) {
 			return replacement("Secret", "from-sops", "stringData.password", "ConfigMap", "web-config", "data.greeting"),
 				[]string{"from-sops.yaml"}, map[string][]byte{"apps/from-sops.yaml": s.sopsSecret("from-sops", sopsPW)}
