@@ -25,7 +25,8 @@ type Options struct {
 	// its directory; default: testbin.Path("gitea").
 	Binary string
 	// Dir holds everything the server writes; default: a new temporary
-	// directory that Stop removes.
+	// directory that Stop removes. When the tests run as root, uid 65534
+	// must be able to reach it (t.TempDir is mode 0700: not there).
 	Dir string
 	// StartTimeout bounds each start (migrate, admin user, web until
 	// healthy); default 2 minutes.
@@ -118,6 +119,9 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 // a loopback listener whose port the configuration names.
 func (s *Server) prepare(bin, extra string) error {
 	// MkdirTemp makes dir 0700; the server's user must reach into it.
+	if err := os.MkdirAll(s.dir, 0o755); err != nil {
+		return fmt.Errorf("gitea: %w", err)
+	}
 	if err := os.Chmod(s.dir, 0o755); err != nil {
 		return fmt.Errorf("gitea: %w", err)
 	}
