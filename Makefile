@@ -20,7 +20,7 @@ build:
 
 ## testbin: build (first time only) kube-apiserver, etcd, kubectl, sops, helm
 ## and gitea from source into the user cache; a cold machine takes about
-## 15 minutes (gitea needs cgo: gcc)
+## 7 minutes plus 13 CPU-minutes for gitea (which needs cgo: gcc)
 testbin:
 	@$(GO) run ./test/cmd/testbin
 

@@ -305,3 +305,17 @@ func TestStartFailureQuotesTheLog(t *testing.T) {
 		t.Errorf("error does not quote Gitea's log: %v", err)
 	}
 }
+
+// BenchmarkStartStop measures a warm start (migrate, admin user, web until
+// healthy) and stop of a fresh server.
+func BenchmarkStartStop(b *testing.B) {
+	for b.Loop() {
+		s, err := gitea.Start(context.Background(), gitea.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := s.Stop(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
