@@ -18,8 +18,9 @@ LDFLAGS := -X github.com/seal-gitops/seal/internal/version.version=$(VERSION) \
 build:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN)/ ./cmd/seal ./cmd/seal-agent
 
-## testbin: build (first time only) kube-apiserver, etcd, kubectl and sops
-## from source into the user cache; a cold machine takes about 7 minutes
+## testbin: build (first time only) kube-apiserver, etcd, kubectl, sops, helm
+## and gitea from source into the user cache; a cold machine takes about
+## 7 minutes plus 13 CPU-minutes for gitea (which needs cgo: gcc)
 testbin:
 	@$(GO) run ./test/cmd/testbin
 

@@ -101,3 +101,27 @@ func TestCachedBinariesAreReused(t *testing.T) {
 		t.Error("Path(nonesuch) succeeded")
 	}
 }
+
+// TestGiteaBuiltWithSQLiteAndAssets checks the Gitea build: the pinned
+// version, the sqlite tags (cgo), and its options, templates and public
+// directories beside the binary.
+func TestGiteaBuiltWithSQLiteAndAssets(t *testing.T) {
+	gitea, err := testbin.Path("gitea")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(gitea, "--version").CombinedOutput()
+	if err != nil {
+		t.Fatalf("gitea --version: %v: %s", err, out)
+	}
+	for _, want := range []string{"1.26.0", "sqlite, sqlite_unlock_notify"} {
+		if !bytes.Contains(out, []byte(want)) {
+			t.Errorf("gitea --version = %q, lacks %q", out, want)
+		}
+	}
+	for _, f := range []string{"options/locale/locale_en-US.json", "templates/base/head.tmpl", "public/assets/img/logo.svg"} {
+		if _, err := os.Stat(filepath.Join(filepath.Dir(gitea), filepath.FromSlash(f))); err != nil {
+			t.Errorf("asset missing beside the binary: %v", err)
+		}
+	}
+}
