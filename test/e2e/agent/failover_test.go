@@ -3,10 +3,13 @@ package agent_test
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/seal-gitops/seal/test/e2e/harness"
 )
 
 // The agent that is killed applies through a slow client (15 requests a
@@ -145,4 +148,65 @@ func TestAgentKilledMidApplyAndRestarted(t *testing.T) {
 	e.agent = e.startReplica("data")
 	b.check()
 	e.checkNoPlaintextOnDisk(e.dir + "/data")
+}
+
+// TestNewLeaderSendsNoWrites: when the leader is SIGKILLed after a sync
+// finished, the replica that takes over resumes from the GitSync's status
+// (status.appliedDigest): its first sync, with nothing changed in Git or
+// in the cluster, sends no write besides leader election's own.
+func TestNewLeaderSendsNoWrites(t *testing.T) {
+	proxy, err := harness.NewCountingProxy(kube.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(proxy.Close) // after the agents stop (cleanups run last first)
+	kubeconfig, err := proxy.Kubeconfig(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, "--leader-elect")
+	leader := e.agent
+	e.eventually(30*time.Second, "the first replica to lead", func() (bool, error) {
+		return e.leaseHolder("seal-agent.seal.dev") != "", nil
+	})
+	standby := e.startReplica("data-standby", "--leader-elect", "--kubeconfig", kubeconfig, "--log-level", "debug")
+	const password = "resume-pw-41d7c2"
+	sha := e.commit("app", map[string][]byte{
+		"apps/web.yaml":    []byte(deployment),
+		"apps/config.yaml": configMap("web-config", "hello"),
+		"apps/db.yaml":     e.seal(secretManifest("db", password), password),
+	})
+	e.createGitSync("apps", time.Hour, nil)
+	if gs := e.waitApplied("apps", sha); gs.Status.AppliedDigest == "" {
+		t.Fatal("status.appliedDigest is empty after a successful sync")
+	}
+	time.Sleep(time.Second) // let the sync's event reach the API server
+
+	proxy.Reset()
+	leader.Kill()
+	e.agent = standby
+	e.checkNoLeaksIn("the killed leader", leader.Output())
+	e.eventually(40*time.Second, "the new leader's first sync", func() (bool, error) {
+		return strings.Contains(standby.Output(), `"msg":"synced"`), nil
+	})
+	time.Sleep(time.Second) // a late status patch or event would show now
+	var writes []string
+	for _, w := range proxy.WriteRequests() {
+		if !strings.Contains(w, "/apis/coordination.k8s.io/") && !isLeaderElectionEvent(w) {
+			writes = append(writes, w)
+		}
+	}
+	if len(writes) != 0 {
+		t.Errorf("the new leader's first sync sent %d writes besides leader election's, want 0:\n%s", len(writes), strings.Join(writes, "\n"))
+	}
+	if !strings.Contains(standby.Output(), "resumed from the last sync") {
+		t.Errorf("the new leader did not log that it resumed; output:\n%s", tail(standby.Output()))
+	}
+}
+
+// isLeaderElectionEvent reports whether the write w is leader election's
+// core/v1 Event announcing the new leader (the agent's own events are
+// events.k8s.io/v1).
+func isLeaderElectionEvent(w string) bool {
+	return strings.HasPrefix(w, "POST /api/v1/namespaces/") && strings.HasSuffix(w, "/events")
 }
