@@ -65,7 +65,6 @@ func Run(ctx context.Context, opts Options, logOut io.Writer) error {
 		Metrics:                       metricsserver.Options{BindAddress: opts.MetricsAddr},
 		HealthProbeBindAddress:        opts.ProbeAddr,
 		LeaderElection:                opts.LeaderElect,
-		LeaderElectionID:              "seal-agent.seal.dev",
 		LeaderElectionNamespace:       opts.AgentNamespace,
 		LeaderElectionReleaseOnCancel: true,
 		GracefulShutdownTimeout:       &opts.ShutdownGrace,
@@ -81,6 +80,9 @@ func Run(ctx context.Context, opts Options, logOut io.Writer) error {
 			}
 		}
 		mgrOpts.Cache = cache.Options{DefaultNamespaces: namespaces}
+	}
+	if err := configureShard(&mgrOpts, opts); err != nil {
+		return err
 	}
 	networks, err := notify.ParseNetworks(opts.AllowedNetworks)
 	if err != nil {
@@ -138,7 +140,7 @@ func Run(ctx context.Context, opts Options, logOut io.Writer) error {
 	if err := mgr.AddReadyzCheck("ping", healthz.Ping); err != nil {
 		return err
 	}
-	logger.Info("starting", "watchNamespace", opts.WatchNamespace, "leaderElection", opts.LeaderElect)
+	logger.Info("starting", "watchNamespace", opts.WatchNamespace, "shard", opts.Shard, "leaderElection", opts.LeaderElect, "lease", mgrOpts.LeaderElectionID)
 	if err := mgr.Start(ctx); err != nil {
 		return fmt.Errorf("running the controller manager: %w", err)
 	}

@@ -40,6 +40,11 @@ type Options struct {
 	ShutdownGrace   time.Duration
 	LogFormat       string
 	LogLevel        string
+
+	// Shard names the GitSyncs this agent syncs (label seal.dev/shard);
+	// "" is the default shard, the GitSyncs without the label.
+	Shard  string
+	Leader LeaderTimings
 }
 
 // defaultOptions are the flag defaults. The agent's namespace comes from
@@ -64,6 +69,7 @@ func defaultOptions(getenv func(string) string) Options {
 		ShutdownGrace:  30 * time.Second,
 		LogFormat:      "json",
 		LogLevel:       "info",
+		Leader:         defaultLeaderTimings(),
 	}
 }
 
@@ -89,6 +95,7 @@ func (o *Options) bind(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.ShutdownGrace, "shutdown-grace", o.ShutdownGrace, "how long running syncs may take to finish on SIGTERM")
 	fs.StringVar(&o.LogFormat, "log-format", o.LogFormat, "json or text")
 	fs.StringVar(&o.LogLevel, "log-level", o.LogLevel, "info or debug")
+	o.bindShard(fs)
 }
 
 func (o *Options) validate() error {
@@ -106,5 +113,5 @@ func (o *Options) validate() error {
 	case o.MaxFileSize <= 0 || o.MaxRenderSize < o.MaxFileSize:
 		return fmt.Errorf("--max-file-size must be positive and at most --max-render-size")
 	}
-	return nil
+	return o.validateShard()
 }

@@ -222,10 +222,10 @@ func (a *Applier) migratedFields(in []metav1.ManagedFieldsEntry) ([]metav1.Manag
 func unionFields(x, y *metav1.FieldsV1) (*metav1.FieldsV1, error) {
 	set := func(f *metav1.FieldsV1) (*fieldpath.Set, error) {
 		s := &fieldpath.Set{}
-		if f == nil || len(f.Raw) == 0 {
+		if f == nil || f.GetRawString() == "" {
 			return s, nil
 		}
-		if err := s.FromJSON(strings.NewReader(string(f.Raw))); err != nil {
+		if err := s.FromJSON(strings.NewReader(f.GetRawString())); err != nil {
 			return nil, err
 		}
 		return s, nil
@@ -242,5 +242,5 @@ func unionFields(x, y *metav1.FieldsV1) (*metav1.FieldsV1, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &metav1.FieldsV1{Raw: raw}, nil
+	return metav1.NewFieldsV1(string(raw)), nil
 }

@@ -125,6 +125,9 @@ type Outcome struct {
 	NotifyErr error
 	// Durations of the stages that ran, in order.
 	Durations []StageDuration
+	// Digest is the applier's digest once apply and prune succeeded (see
+	// resume.go).
+	Digest string
 }
 
 // StageDuration is how long one stage took.
@@ -195,6 +198,7 @@ func (s *Stages) run(parent context.Context, gs *v1alpha1.GitSync, o *Outcome) *
 	files := newSources(rendered.Objects, rendered.Sources)
 	objects := rendered.Objects
 	rendered = nil // the only copy of the render besides objects; let it go
+	s.resume(ctx, gs, rev.SHA, objects)
 	o.Applied, err = s.Apply.Apply(ctx, objects)
 	objects = nil
 	done(StageApply)
@@ -216,6 +220,7 @@ func (s *Stages) run(parent context.Context, gs *v1alpha1.GitSync, o *Outcome) *
 			return fail(StagePrune, fmt.Errorf("pruning objects removed from Git: %w", err))
 		}
 	}
+	o.Digest = s.appliedDigest()
 
 	if s.Health == nil {
 		return nil

@@ -50,6 +50,7 @@ func (r *Reconciler) record(ctx context.Context, gs *v1alpha1.GitSync, o *Outcom
 	}
 	meta.RemoveStatusCondition(&gs.Status.Conditions, v1alpha1.ConditionStalled)
 	gs.Status.SetLastAppliedRevision(o.Revision)
+	gs.Status.AppliedDigest = o.Digest
 	setCondition(gs, v1alpha1.ConditionReady, metav1.ConditionTrue, v1alpha1.ReasonSucceeded, readyMessage(o))
 }
 

@@ -3,6 +3,7 @@ package install
 import (
 	"bytes"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -156,6 +157,24 @@ func TestChartRender(t *testing.T) {
 		wantArgs: []string{"--leader-elect", "--key-secret=seal-agent-key", "--data-dir=/var/cache/seal-agent",
 			"--metrics-bind-address=:8080", "--health-probe-bind-address=:8081", "--log-format=json"},
 	}, {
+		name: "shard blue",
+		vals: map[string]any{"shard": "blue", "crds": map[string]any{"install": false},
+			"gitSyncs": []any{map[string]any{"name": "apps", "spec": map[string]any{"url": "https://git.example/env.git"}}}},
+		wantKinds: []string{
+			"ClusterRole /rel-seal-agent", "ClusterRole /rel-seal-agent-credentials",
+			"ClusterRoleBinding /rel-seal-agent", "ClusterRoleBinding /rel-seal-agent-apply",
+			"ClusterRoleBinding /rel-seal-agent-credentials",
+			"Deployment ops/rel-seal-agent", "GitSync ops/apps",
+			"Role ops/rel-seal-agent", "RoleBinding ops/rel-seal-agent",
+			"Service ops/rel-seal-agent-metrics", "ServiceAccount ops/rel-seal-agent",
+		},
+		wantArgs: []string{"--leader-elect", "--shard=blue", "--key-secret=seal-agent-key", "--data-dir=/var/cache/seal-agent",
+			"--metrics-bind-address=:8080", "--health-probe-bind-address=:8081", "--log-format=json"},
+	}, {
+		name:    "a shard that is no DNS label",
+		vals:    map[string]any{"shard": "Blue_1"},
+		wantErr: "shard",
+	}, {
 		name:    "an unknown value",
 		vals:    map[string]any{"podLabel": map[string]any{"team": "x"}},
 		wantErr: "podLabel",
@@ -220,5 +239,30 @@ func TestChartMatchesManifests(t *testing.T) {
 	c["args"] = slices.DeleteFunc(c["args"].([]any), func(a any) bool { return a == "--key-secret=seal-agent-key" })
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("pod spec (-manifests +chart):\n%s", diff)
+	}
+}
+
+// TestChartShard renders a release for shard blue: its Role may take only
+// the shard's own Lease, and the GitSyncs it creates carry the shard label,
+// so its agent syncs them.
+func TestChartShard(t *testing.T) {
+	rel, err := renderChart(t, "rel", "ops", map[string]any{"shard": "blue",
+		"gitSyncs": []any{map[string]any{"name": "apps", "spec": map[string]any{"url": "https://git.example/env.git"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs := objects(t, rel.Manifest)
+	rules, _, _ := unstructured.NestedSlice(find(t, objs, "Role", "rel-seal-agent").Object, "rules")
+	var leases []any
+	for _, r := range rules {
+		if names, ok := r.(map[string]any)["resourceNames"].([]any); ok && fmt.Sprint(r.(map[string]any)["resources"]) == "[leases]" {
+			leases = append(leases, names...)
+		}
+	}
+	if diff := cmp.Diff([]any{"seal-agent-blue.seal.dev"}, leases); diff != "" {
+		t.Errorf("Lease names the Role grants (-want +got):\n%s", diff)
+	}
+	if got := find(t, objs, "GitSync", "apps").GetLabels()["seal.dev/shard"]; got != "blue" {
+		t.Errorf("GitSync apps label seal.dev/shard = %q, want blue", got)
 	}
 }

@@ -32,3 +32,9 @@ func IsPruneDisabled(annotations map[string]string) bool {
 // for the interval: any change of its value triggers one (for example
 // `kubectl annotate gitsync/NAME seal.dev/sync-requested="$(date +%s)" --overwrite`).
 const AnnotationSyncRequested = "seal.dev/sync-requested"
+
+// LabelShard on a GitSync names the agent shard that syncs it: the agent
+// started with --shard NAME watches only GitSyncs labelled
+// seal.dev/shard=NAME, and an agent without --shard (the default shard)
+// only those without the label.
+const LabelShard = "seal.dev/shard"

@@ -43,6 +43,14 @@ type GitSyncStatus struct {
 	// +listType=atomic
 	Inventory []ObjectRef `json:"inventory,omitempty"`
 
+	// appliedDigest is a digest of the objects the last successful sync
+	// applied and of the resourceVersions they had when it ended (nothing
+	// secret). A new agent process, after a restart or a leader failover,
+	// that finds lastAppliedRevision still in Git and these objects
+	// unchanged takes over without applying them again.
+	// +optional
+	AppliedDigest string `json:"appliedDigest,omitempty"`
+
 	// lastSync counts what the last successful sync did.
 	// +optional
 	LastSync *SyncSummary `json:"lastSync,omitempty"`

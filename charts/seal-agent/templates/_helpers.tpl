@@ -26,6 +26,18 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 {{- end -}}
 
+{{/*
+The leader election Lease of the release's shard (seal-agent's
+leaderElectionID): every shard elects its own leader.
+*/}}
+{{- define "seal-agent.leaseName" -}}
+{{- if .Values.shard -}}
+{{- printf "seal-agent-%s.seal.dev" .Values.shard -}}
+{{- else -}}
+seal-agent.seal.dev
+{{- end -}}
+{{- end -}}
+
 {{- define "seal-agent.tag" -}}
 {{- .Values.image.tag | default .Chart.AppVersion -}}
 {{- end -}}

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 
 	"k8s.io/client-go/rest"
@@ -21,6 +22,9 @@ type CountingProxy struct {
 	srv    *httptest.Server
 	writes atomic.Int64
 	reads  atomic.Int64
+
+	mu       sync.Mutex
+	writeLog []string // "METHOD path" of each write since the last Reset
 }
 
 // NewCountingProxy starts a proxy to the apiserver cfg reaches.
@@ -45,6 +49,9 @@ func NewCountingProxy(cfg *rest.Config) (*CountingProxy, error) {
 			p.reads.Add(1)
 		default:
 			p.writes.Add(1)
+			p.mu.Lock()
+			p.writeLog = append(p.writeLog, r.Method+" "+r.URL.Path)
+			p.mu.Unlock()
 		}
 		rp.ServeHTTP(w, r)
 	}))
@@ -61,7 +68,18 @@ func (p *CountingProxy) Close() {
 // Reset zeroes the counters and returns what they held: write requests
 // (every method but GET, HEAD and OPTIONS) and reads (watches included).
 func (p *CountingProxy) Reset() (writes, reads int64) {
+	p.mu.Lock()
+	p.writeLog = nil
+	p.mu.Unlock()
 	return p.writes.Swap(0), p.reads.Swap(0)
+}
+
+// WriteRequests lists the write requests since the last Reset, as
+// "METHOD path", so a test can tell leader election's from the rest.
+func (p *CountingProxy) WriteRequests() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.writeLog...)
 }
 
 // Kubeconfig writes, into dir, a kubeconfig that reaches the apiserver

@@ -116,6 +116,16 @@ func (p *Process) Stop(grace time.Duration) (err error, killed bool) {
 	}
 }
 
+// Kill sends SIGKILL, as the kernel's OOM killer or a node failure would,
+// and waits for the process to end.
+func (p *Process) Kill() {
+	if p.Exited() {
+		return
+	}
+	p.cmd.Process.Kill()
+	<-p.done
+}
+
 type syncBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
