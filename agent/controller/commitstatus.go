@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -21,7 +22,9 @@ import (
 //   - Notify: success once applied and healthy, failure with the reason
 //     (messages are already redacted), or nothing when the sync was cut
 //     short by a newer sync request (the next sync supersedes it or
-//     finishes it).
+//     finishes it). A final state the Git host did not take is kept and
+//     posted first on the next sync, so a host that was down learns each
+//     revision's true outcome, not "superseded".
 //
 // Posting is bounded (notify.DefaultRetry): after the first failed post
 // of a sync the rest are skipped, so a forge that is down delays a sync by
@@ -75,6 +78,37 @@ func (n *commitNotifier) post(ctx context.Context, s notify.Status) bool {
 	return true
 }
 
+// maxUnposted bounds the final states kept for a Git host that is down;
+// the oldest are dropped first.
+const maxUnposted = 10
+
+// catchUp posts the final states the Git host did not take before, oldest
+// first, and reports whether all went.
+func (n *commitNotifier) catchUp(ctx context.Context) bool {
+	n.record.mu.Lock()
+	todo := n.record.unposted
+	n.record.mu.Unlock()
+	for len(todo) > 0 && n.post(ctx, todo[0]) {
+		n.setOpen(todo[0].Revision, "")
+		todo = todo[1:]
+	}
+	n.record.mu.Lock()
+	n.record.unposted = todo
+	n.record.mu.Unlock()
+	return len(todo) == 0
+}
+
+// keep remembers a final state the Git host did not take.
+func (n *commitNotifier) keep(s notify.Status) {
+	n.record.mu.Lock()
+	defer n.record.mu.Unlock()
+	kept := slices.DeleteFunc(n.record.unposted, func(u notify.Status) bool { return u.Revision == s.Revision })
+	n.record.unposted = append(kept, s)
+	if len(n.record.unposted) > maxUnposted {
+		n.record.unposted = n.record.unposted[len(n.record.unposted)-maxUnposted:]
+	}
+}
+
 // setOpen sets the record's open revision to rev when it is was.
 func (n *commitNotifier) setOpen(was, rev string) {
 	n.record.mu.Lock()
@@ -89,6 +123,7 @@ func (n *commitNotifier) Started(ctx context.Context, gs *v1alpha1.GitSync, rev 
 	if err != nil {
 		return
 	}
+	n.catchUp(ctx)
 	n.record.mu.Lock()
 	open := n.record.open
 	n.record.mu.Unlock()
@@ -115,8 +150,8 @@ func (n *commitNotifier) Notify(ctx context.Context, gs *v1alpha1.GitSync, o *Ou
 	if o.Revision == "" || o.superseded() {
 		return n.err
 	}
-	if _, err := n.load(ctx, gs); err != nil {
-		return err
+	if _, err := n.load(ctx, gs); n.notifier == nil {
+		return err // no notifier: nothing to keep for later either
 	}
 	status := notify.Status{Revision: o.Revision, State: notify.Success, Context: n.context, Description: readyMessage(o)}
 	if o.Err != nil {
@@ -124,6 +159,8 @@ func (n *commitNotifier) Notify(ctx context.Context, gs *v1alpha1.GitSync, o *Ou
 	}
 	if n.post(ctx, status) {
 		n.setOpen(o.Revision, "")
+	} else if n.err != nil {
+		n.keep(status)
 	}
 	return n.err
 }

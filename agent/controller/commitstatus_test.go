@@ -232,3 +232,16 @@ func TestASyncRequestCutsAHealthWaitShort(t *testing.T) {
 		t.Errorf("cause %v, want errSuperseded", context.Cause(ctx))
 	}
 }
+
+func TestFinalStatesTheForgeMissedArePostedOnceItIsBack(t *testing.T) {
+	s, f := newStatusSync(t)
+	f.down = true
+	s.run(revA, &Outcome{})
+	s.run(revB, &Outcome{Err: classify(StageApply, errors.New("ConfigMap apps/x: invalid"))})
+	f.down = false
+	s.run(revB, &Outcome{Err: classify(StageApply, errors.New("ConfigMap apps/x: invalid"))})
+	want := []string{"success aaaaaaa Applied revision aaaaaaaaaaaa (0 objects)", "failure bbbbbbb ApplyFailed: ConfigMap apps/x: invalid"}
+	if diff := cmp.Diff(want, f.take()); diff != "" {
+		t.Errorf("once back (-want +got):\n%s", diff)
+	}
+}

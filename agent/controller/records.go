@@ -55,8 +55,10 @@ type record struct {
 	notifierConfig [32]byte // hash of what notifier was built from
 	notifier       *notify.Notifier
 	// open is the revision whose pending commit status was posted (or
-	// tried) and that has no final state yet.
-	open string
+	// tried) and that has no final state yet; unposted are final states
+	// the Git host did not take, oldest first, posted on the next sync.
+	open     string
+	unposted []notify.Status
 }
 
 // get returns the GitSync's record, building it when needed.
