@@ -61,7 +61,6 @@ func contractServer(t *testing.T, authHeader string) (*httptest.Server, *[]contr
 	return srv, &seen
 }
 
-const newer = "fedcba9876543210fedcba9876543210fedcba98"
 
 // contractStatuses are the four statuses a revision can get.
 var contractStatuses = []Status{
