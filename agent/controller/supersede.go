@@ -81,7 +81,7 @@ func interruptWaits(in *interrupts) predicate.Predicate {
 // short: Ready stays as it was (the next sync, queued already, decides),
 // Reconciling says why.
 func markSuperseded(gs *v1alpha1.GitSync, o *Outcome) {
-	setCondition(gs, v1alpha1.ConditionReconciling, "True", v1alpha1.ReasonProgressing,
+	setCondition(gs, v1alpha1.ConditionReconciling, "True", v1alpha1.ReasonSuperseded,
 		"revision "+short(o.Revision)+" was applied; its health wait was cut short by a newer sync request")
 }
 

@@ -79,4 +79,8 @@ const (
 	// ReasonInvalidConfig: spec.commitStatus or its Secret cannot work as
 	// written (no token, a provider that cannot be told).
 	ReasonInvalidConfig = "InvalidConfig"
+	// ReasonSuperseded (on Reconciling): a sync request or a spec change
+	// cut the health wait of the revision being synced short; the next
+	// sync, already queued, decides Ready.
+	ReasonSuperseded = "Superseded"
 )
