@@ -3,8 +3,10 @@ package agent_test
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -198,7 +200,8 @@ func TestANewerPushSupersedesARevisionStillWaitingForHealth(t *testing.T) {
 // what failed, and once the API is back each revision's final state is
 // posted without a new commit (the next sync comes within the interval).
 func TestAGitHostThatIsDownNeverFailsTheSync(t *testing.T) {
-	e := newEnv(t, "--allowed-networks", "127.0.0.0/8")
+	metrics := freeAddr(t)
+	e := newEnv(t, "--allowed-networks", "127.0.0.0/8", "--metrics-bind-address", metrics)
 	api := newStatusAPI(t)
 	e.tokenSecret(e.ns, "status-token", "tok")
 	first := e.commit("app", map[string][]byte{"config.yaml": configMap("web-config", "one")})
@@ -213,6 +216,10 @@ func TestAGitHostThatIsDownNeverFailsTheSync(t *testing.T) {
 		c := e.commitStatusCondition("apps")
 		return c != nil && c.Status == metav1.ConditionFalse && c.Reason == v1alpha1.ReasonPostFailed && strings.Contains(c.Message, "503"), nil
 	})
+
+	if n := commitStatusFailures(t, metrics, e.ns); n < 1 {
+		t.Errorf("seal_commit_status_failures_total for PostFailed = %v, want at least 1", n)
+	}
 
 	api.close()
 	api.setDown(false)
@@ -240,4 +247,30 @@ func TestAGitHostThatIsDownNeverFailsTheSync(t *testing.T) {
 			}
 		}
 	}
+}
+
+// commitStatusFailures reads seal_commit_status_failures_total of the
+// GitSync apps in ns, reason PostFailed, from the agent's metrics.
+func commitStatusFailures(t *testing.T, addr, ns string) float64 {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.SplitSeq(string(body), "\n") {
+		if strings.HasPrefix(line, "seal_commit_status_failures_total{") && strings.Contains(line, `namespace="`+ns+`"`) &&
+			strings.Contains(line, `name="apps"`) && strings.Contains(line, `reason="PostFailed"`) {
+			v, err := strconv.ParseFloat(line[strings.LastIndex(line, " ")+1:], 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return v
+		}
+	}
+	return 0
 }
