@@ -61,7 +61,6 @@ func contractServer(t *testing.T, authHeader string) (*httptest.Server, *[]contr
 	return srv, &seen
 }
 
-
 // contractStatuses are the four statuses a revision can get.
 var contractStatuses = []Status{
 	{Revision: sha, State: Pending, Context: "seal/prod/apps/web", Description: "syncing revision 0123456789ab"},
