@@ -125,6 +125,7 @@ func Run(ctx context.Context, opts Options, logOut io.Writer) error {
 		AgentNamespace:        opts.AgentNamespace,
 		DefaultServiceAccount: opts.DefaultSA,
 		CommitStatusHosts:     opts.CommitStatusHosts,
+		ClusterName:           opts.ClusterName,
 		AllowedNetworks:       networks,
 		ApplyWorkers:          opts.ApplyWorkers,
 		MaxFileSize:           opts.MaxFileSize,

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/seal-gitops/seal/agent/keyring"
+	"github.com/seal-gitops/seal/agent/notify"
 )
 
 // Options are seal-agent's flags.
@@ -27,19 +28,21 @@ type Options struct {
 	// AllowedNetworks are addresses credentials may be sent to even though
 	// they are loopback, link-local or metadata addresses.
 	AllowedNetworks []string
-	MetricsAddr     string
-	ProbeAddr       string
-	LeaderElect     bool
-	Concurrency     int
-	ApplyWorkers    int
-	DataDir         string
-	MaxFileSize     int64
-	MaxRenderSize   int64
-	KubeQPS         float32
-	KubeBurst       int
-	ShutdownGrace   time.Duration
-	LogFormat       string
-	LogLevel        string
+	// ClusterName names this cluster in commit status contexts.
+	ClusterName   string
+	MetricsAddr   string
+	ProbeAddr     string
+	LeaderElect   bool
+	Concurrency   int
+	ApplyWorkers  int
+	DataDir       string
+	MaxFileSize   int64
+	MaxRenderSize int64
+	KubeQPS       float32
+	KubeBurst     int
+	ShutdownGrace time.Duration
+	LogFormat     string
+	LogLevel      string
 
 	// Shard names the GitSyncs this agent syncs (label seal.dev/shard);
 	// "" is the default shard, the GitSyncs without the label.
@@ -57,6 +60,7 @@ func defaultOptions(getenv func(string) string) Options {
 	return Options{
 		AgentNamespace: ns,
 		KeySecret:      keyring.DefaultSecretName,
+		ClusterName:    "default",
 		MetricsAddr:    ":8080",
 		ProbeAddr:      ":8081",
 		Concurrency:    4,
@@ -80,8 +84,9 @@ func (o *Options) bind(fs *pflag.FlagSet) {
 	fs.StringVar(&o.KeySecret, "key-secret", o.KeySecret, "name of the Secret holding the agent's age identities; generated on first start (when the ConfigMap seal-agent-public-key publishes no recipient yet)")
 	fs.BoolVar(&o.GenerateKey, "generate-key", o.GenerateKey, "generate a new key when the key Secret is missing although seal-agent-public-key still publishes recipients (a lost key); without it the agent refuses to start then, since a new key opens none of the files encrypted to the old one")
 	fs.StringVar(&o.DefaultSA, "default-service-account", o.DefaultSA, "ServiceAccount (in each GitSync's namespace) to impersonate for GitSyncs that name none; set it for multi-tenant clusters so no GitSync applies with the agent's own rights")
-	fs.StringSliceVar(&o.CommitStatusHosts, "commit-status-hosts", o.CommitStatusHosts, "API hosts (comma-separated) commit statuses and their tokens may be sent to besides the GitSync's Git host (and api.github.com for github.com)")
+	fs.StringSliceVar(&o.CommitStatusHosts, "commit-status-hosts", o.CommitStatusHosts, "API hosts (comma-separated) commit statuses and their tokens may be sent to besides the GitSync's Git host (and api.github.com for github.com, api.bitbucket.org for bitbucket.org)")
 	fs.StringSliceVar(&o.AllowedNetworks, "allowed-networks", o.AllowedNetworks, "CIDR prefixes or addresses (comma-separated) that Git fetches and commit statuses may reach although loopback, link-local or cloud metadata addresses (refused by default; Git may always reach loopback)")
+	fs.StringVar(&o.ClusterName, "cluster-name", o.ClusterName, "this cluster's name in commit status contexts (seal/<cluster>/<namespace>/<name>), so several clusters can report on one commit: a DNS label of at most 32 characters")
 	fs.StringVar(&o.MetricsAddr, "metrics-bind-address", o.MetricsAddr, "address of the Prometheus metrics endpoint; \"0\" turns it off")
 	fs.StringVar(&o.ProbeAddr, "health-probe-bind-address", o.ProbeAddr, "address of the /healthz and /readyz endpoints; \"0\" turns them off")
 	fs.BoolVar(&o.LeaderElect, "leader-elect", o.LeaderElect, "run several replicas with one active (a Lease in the agent namespace)")
@@ -112,6 +117,9 @@ func (o *Options) validate() error {
 		return fmt.Errorf("--agent-namespace must not be empty")
 	case o.MaxFileSize <= 0 || o.MaxRenderSize < o.MaxFileSize:
 		return fmt.Errorf("--max-file-size must be positive and at most --max-render-size")
+	}
+	if err := notify.ValidateClusterName(o.ClusterName); err != nil {
+		return fmt.Errorf("--cluster-name: %w", err)
 	}
 	return o.validateShard()
 }

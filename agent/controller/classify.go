@@ -32,6 +32,8 @@ func classify(stage string, err error) *SyncError {
 	var decErr *decryptError
 	var emptyErr *emptyRenderError
 	switch {
+	case errors.Is(err, errSuperseded):
+		e.Reason = v1alpha1.ReasonSuperseded
 	case errors.As(err, &hostErr):
 		e.Reason, e.Stalled = v1alpha1.ReasonOutboundHostRefused, true
 	case stage == StageSource:

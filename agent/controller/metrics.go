@@ -21,6 +21,7 @@ type Metrics struct {
 	ready              *prometheus.GaugeVec
 	suspended          *prometheus.GaugeVec
 	lastApplied        *prometheus.GaugeVec
+	commitStatus       *prometheus.CounterVec
 }
 
 // NewMetrics creates the metrics and registers them on reg.
@@ -61,9 +62,13 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "seal_gitsync_last_applied_timestamp_seconds",
 			Help: "Unix time of the GitSync's last successful sync.",
 		}, []string{"namespace", "name"}),
+		commitStatus: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "seal_commit_status_failures_total",
+			Help: "Syncs whose commit status did not reach the Git host, by reason (PostFailed: the host was down or refused it; InvalidConfig).",
+		}, []string{"namespace", "name", "reason"}),
 	}
 	for _, c := range []prometheus.Collector{m.syncDuration, m.stageDuration, m.objects, m.decryptionFailures,
-		m.driftCorrections, m.ready, m.suspended, m.lastApplied} {
+		m.driftCorrections, m.ready, m.suspended, m.lastApplied, m.commitStatus} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -119,7 +124,12 @@ func (m *Metrics) forget(namespace, name string) {
 	labels := prometheus.Labels{"namespace": namespace, "name": name}
 	for _, v := range []interface {
 		DeletePartialMatch(prometheus.Labels) int
-	}{m.syncDuration, m.stageDuration, m.objects, m.decryptionFailures, m.driftCorrections, m.ready, m.suspended, m.lastApplied} {
+	}{m.syncDuration, m.stageDuration, m.objects, m.decryptionFailures, m.driftCorrections, m.ready, m.suspended, m.lastApplied, m.commitStatus} {
 		v.DeletePartialMatch(labels)
 	}
+}
+
+// commitStatusFailed counts a sync whose commit status was not posted.
+func (m *Metrics) commitStatusFailed(gs *v1alpha1.GitSync, reason string) {
+	m.commitStatus.WithLabelValues(gs.Namespace, gs.Name, reason).Inc()
 }

@@ -51,9 +51,11 @@ type (
 	HealthChecker interface {
 		Wait(ctx context.Context, refs []apply.Ref, waiting func(msg string)) error
 	}
-	// Notifier reports a sync's outcome outside the cluster (commit
-	// statuses). Its failure never fails the sync.
+	// Notifier reports a sync outside the cluster (commit statuses):
+	// Started once the revision is fetched, Notify with the outcome. Its
+	// failure never fails the sync.
 	Notifier interface {
+		Started(ctx context.Context, gs *v1alpha1.GitSync, revision string)
 		Notify(ctx context.Context, gs *v1alpha1.GitSync, o *Outcome) error
 	}
 )
@@ -121,8 +123,10 @@ type Outcome struct {
 	Releases  []v1alpha1.HelmReleaseStatus
 	// Err is the first failure, classified; nil on success.
 	Err *SyncError
-	// NotifyErr is the notify stage's failure, which leaves Err alone.
+	// NotifyErr is the notify stage's failure, which leaves Err alone;
+	// Notified says what it posted ("" when nothing).
 	NotifyErr error
+	Notified  string
 	// Durations of the stages that ran, in order.
 	Durations []StageDuration
 	// Digest is the applier's digest once apply and prune succeeded (see
@@ -169,6 +173,10 @@ func (s *Stages) run(parent context.Context, gs *v1alpha1.GitSync, o *Outcome) *
 		return classify(StageSource, err)
 	}
 	o.Revision = rev.SHA
+	if s.Notify != nil {
+		s.Notify.Started(parent, gs, rev.SHA)
+		done(StageNotify)
+	}
 	if o.Signer, err = s.Verify.Verify(ctx, gs, rev); err != nil {
 		done(StageVerify)
 		return classify(StageVerify, err)

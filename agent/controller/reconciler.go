@@ -52,10 +52,13 @@ type Config struct {
 	// AllowedNetworks may be reached although loopback, link-local or
 	// metadata addresses.
 	AllowedNetworks []netip.Prefix
-	ApplyWorkers    int
-	MaxFileSize     int64
-	MaxRenderSize   int64
-	Concurrency     int
+	// ClusterName names the cluster in commit status contexts
+	// (seal/<cluster>/<namespace>/<name>); "default" when empty.
+	ClusterName   string
+	ApplyWorkers  int
+	MaxFileSize   int64
+	MaxRenderSize int64
+	Concurrency   int
 }
 
 // Reconciler syncs GitSyncs.
@@ -70,6 +73,7 @@ type Reconciler struct {
 	// chart repositories, dialling only what --allowed-networks allows.
 	charts       *helm.Fetcher
 	capabilities *capabilities
+	interrupts   *interrupts
 	// newPruner, when set (by tests), replaces the record's applier as
 	// what deletes a deleted GitSync's objects.
 	newPruner func(*v1alpha1.GitSync) (pruner, error)
@@ -80,6 +84,7 @@ func Setup(mgr manager.Manager, cfg Config) error {
 	r := New(cfg, mgr.GetClient(), mgr.GetAPIReader(), mgr.GetEventRecorder("seal-agent"))
 	return builder.ControllerManagedBy(mgr).
 		For(&v1alpha1.GitSync{}, builder.WithPredicates(predicate.Or(
+			interruptWaits(r.interrupts), // first: it only observes
 			predicate.GenerationChangedPredicate{}, syncRequested(), deletionStarted()))).
 		WithOptions(controller.Options{MaxConcurrentReconciles: cfg.Concurrency}).
 		Complete(r)
@@ -101,6 +106,7 @@ func New(cfg Config, c client.Client, apiReader client.Reader, recorder events.E
 		},
 		charts:       helm.NewFetcher(notify.AddressPolicy{Allowed: cfg.AllowedNetworks}.Client(), helm.Limits{MaxFileSize: cfg.MaxFileSize}),
 		capabilities: &capabilities{config: cfg.RESTConfig},
+		interrupts:   &interrupts{},
 	}
 }
 
@@ -147,7 +153,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (resu
 	r.record(ctx, &gs, o, time.Since(start))
 
 	interval := gs.Spec.IntervalOrDefault()
-	if o.Err != nil && !o.Err.Stalled && interval > retryInterval {
+	if (o.Err != nil && !o.Err.Stalled || o.NotifyErr != nil) && interval > retryInterval {
 		interval = retryInterval
 	}
 	return reconcile.Result{RequeueAfter: interval}, nil
@@ -168,14 +174,13 @@ func (r *Reconciler) stages(gs *v1alpha1.GitSync, rec *record) *Stages {
 		Timeout: gs.Spec.TimeoutOrDefault(),
 	}
 	if gs.Spec.WaitEnabled() || len(gs.Spec.HealthChecks) > 0 {
-		s.Health, s.HealthTimeout = newHealthStage(gs, rec), gs.Spec.TimeoutOrDefault()
+		s.Health, s.HealthTimeout = newHealthStage(gs, rec, r.interrupts), gs.Spec.TimeoutOrDefault()
 	}
 	if gs.Spec.CommitStatus != nil {
-		cfg := r.records.notifyConfig(gs, nil)
+		cfg := r.records.notifyConfig(gs, nil, nil)
 		s.Source.(*gitSource).commitStatus = &cfg
-		s.Notify = &commitNotifier{secrets: sec, record: rec, config: func(token []byte) notify.Config {
-			return r.records.notifyConfig(gs, token)
-		}}
+		s.Notify = &commitNotifier{secrets: sec, record: rec, context: notify.StatusContext(r.clusterName(), gs.Namespace, gs.Name),
+			config: func(username, token []byte) notify.Config { return r.records.notifyConfig(gs, username, token) }}
 	}
 	return s
 }

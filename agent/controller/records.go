@@ -54,6 +54,11 @@ type record struct {
 	mu             sync.Mutex
 	notifierConfig [32]byte // hash of what notifier was built from
 	notifier       *notify.Notifier
+	// open is the revision whose pending commit status was posted (or
+	// tried) and that has no final state yet; unposted are final states
+	// the Git host did not take, oldest first, posted on the next sync.
+	open     string
+	unposted []notify.Status
 }
 
 // get returns the GitSync's record, building it when needed.
@@ -131,7 +136,7 @@ func (rs *records) serviceAccount(gs *v1alpha1.GitSync) string {
 // notifier returns the record's commit status notifier for token, built
 // again when the spec or the token changed.
 func (rec *record) notifierFor(cfg notify.Config) (*notify.Notifier, error) {
-	sum := sha256.Sum256(fmt.Appendf(nil, "%s\x00%s\x00%s\x00%s", cfg.Provider, cfg.APIURL, cfg.RepoURL, cfg.Token))
+	sum := sha256.Sum256(fmt.Appendf(nil, "%s\x00%s\x00%s\x00%s\x00%s", cfg.Provider, cfg.APIURL, cfg.RepoURL, cfg.Username, cfg.Token))
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	if rec.notifier != nil && rec.notifierConfig == sum {
@@ -147,10 +152,10 @@ func (rec *record) notifierFor(cfg notify.Config) (*notify.Notifier, error) {
 
 // notifyConfig is where gs's commit statuses go, under the agent's host
 // rules.
-func (rs *records) notifyConfig(gs *v1alpha1.GitSync, token []byte) notify.Config {
+func (rs *records) notifyConfig(gs *v1alpha1.GitSync, username, token []byte) notify.Config {
 	cs := gs.Spec.CommitStatus
 	return notify.Config{
-		Provider: cs.Provider, RepoURL: gs.Spec.URL, APIURL: cs.APIURL, Token: string(token),
+		Provider: cs.Provider, RepoURL: gs.Spec.URL, APIURL: cs.APIURL, Username: string(username), Token: string(token),
 		AllowedHosts: rs.hosts, Addresses: notify.AddressPolicy{Allowed: rs.networks},
 	}
 }

@@ -99,7 +99,9 @@ func (s *gitSource) checkHosts(ctx context.Context, gs *v1alpha1.GitSync) error 
 	if s.commitStatus == nil {
 		return nil
 	}
-	if err := notify.Check(ctx, *s.commitStatus); err != nil {
+	// Only a refused host fails the sync; any other problem of the
+	// commit status config shows on the CommitStatusReported condition.
+	if err := notify.Check(ctx, *s.commitStatus); errors.Is(err, notify.ErrHostRefused) {
 		return fmt.Errorf("spec.commitStatus: %w", err)
 	}
 	return nil
@@ -213,34 +215,4 @@ func (sealChecker) Check(gs *v1alpha1.GitSync, r *Rendered) ([]string, error) {
 	}
 	r.Widened = checked.Widened
 	return checked.Unbound, nil
-}
-
-// commitNotifier posts the outcome as a commit status on the fetched
-// revision, with the token of spec.commitStatus.secretRef.
-type commitNotifier struct {
-	secrets secrets
-	record  *record
-	config  func(token []byte) notify.Config
-}
-
-func (n *commitNotifier) Notify(ctx context.Context, gs *v1alpha1.GitSync, o *Outcome) error {
-	cs := gs.Spec.CommitStatus
-	if cs == nil || o.Revision == "" {
-		return nil
-	}
-	secret, err := n.secrets.get(ctx, gs, cs.SecretRef.Name, "spec.commitStatus.secretRef")
-	if err != nil {
-		return err
-	}
-	notifier, err := n.record.notifierFor(n.config(secret.Data["token"]))
-	if err != nil {
-		return err
-	}
-	status := notify.Status{Revision: o.Revision, State: notify.Success, Context: "seal/" + gs.Namespace + "/" + gs.Name}
-	if o.Err != nil {
-		status.State, status.Description = notify.Failure, o.Err.Reason+": "+o.Err.Error()
-	} else {
-		status.Description = readyMessage(o)
-	}
-	return notifier.Post(ctx, status)
 }

@@ -35,7 +35,12 @@ func (r *Reconciler) record(ctx context.Context, gs *v1alpha1.GitSync, o *Outcom
 		logger.Info("commit status not sent", "error", o.NotifyErr.Error())
 		r.Recorder.Eventf(gs, nil, corev1.EventTypeWarning, "CommitStatusFailed", "Notify", "%s", o.NotifyErr.Error())
 	}
+	r.recordCommitStatus(gs, o)
 	meta.RemoveStatusCondition(&gs.Status.Conditions, v1alpha1.ConditionReconciling)
+	if o.superseded() {
+		markSuperseded(gs, o)
+		return
+	}
 	if serr := o.Err; serr != nil {
 		msg := serr.Error()
 		setCondition(gs, v1alpha1.ConditionReady, metav1.ConditionFalse, serr.Reason, msg)

@@ -1,64 +1,85 @@
 package notify
 
 import (
-	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
+	"time"
 	"unicode/utf8"
+
+	"github.com/hashicorp/go-retryablehttp"
 )
 
 // State is a commit status state, in Seal's words; each provider maps it to
-// its own.
+// its own (stateName).
 type State string
 
 const (
 	Pending State = "pending"
 	Success State = "success"
 	Failure State = "failure"
+	// Superseded: a newer revision replaced this one before its sync
+	// finished.
+	Superseded State = "superseded"
 )
 
 // Status is one commit status.
 type Status struct {
 	Revision    string // full commit SHA
 	State       State
-	Context     string // stable name, e.g. "seal/prod/apps": one status line per GitSync
+	Context     string // stable name, e.g. "seal/prod/apps/web": one status line per GitSync and cluster
 	Description string // one short line
 }
 
-// Provider names.
-const (
-	GitHub = "github"
-	GitLab = "gitlab"
-	Gitea  = "gitea" // also Forgejo, whose API is Gitea's
-)
-
 // Config says where statuses go.
 type Config struct {
-	Provider string // GitHub, GitLab or Gitea
+	// Provider is GitHub, GitLab, Gitea or Bitbucket; empty: detected from
+	// RepoURL's host (github.com, gitlab.com, bitbucket.org).
+	Provider string
 	// RepoURL is the repository's clone URL (HTTPS, ssh:// or scp-like);
 	// the owner and repository are taken from its path.
 	RepoURL string
 	// APIURL is the API's base URL; default https://api.github.com for
-	// GitHub, and https://<host>/api/v4 or https://<host>/api/v1 for GitLab
-	// and Gitea from the repository's host.
+	// github.com, https://api.bitbucket.org/2.0 for bitbucket.org, and
+	// https://<host>/api/v3, /api/v4 or /api/v1 for GitHub Enterprise,
+	// GitLab and Gitea from the repository's host.
 	APIURL string
 	Token  string
+	// Username, when set, makes Bitbucket use HTTP basic auth with Token as
+	// an app password; otherwise Token is a bearer access token.
+	Username string
 	// AllowedHosts are API hosts statuses (and the token) may go to besides
-	// the repository's own host (and api.github.com for github.com).
+	// the repository's own host (and the public forges' API hosts).
 	AllowedHosts []string
 	// Addresses says which addresses the default client may dial.
 	Addresses AddressPolicy
 	// HTTPClient defaults to Addresses.Client(): no redirects, no refused
 	// addresses.
 	HTTPClient *http.Client
+	// Retry bounds the retries of one post; zero: DefaultRetry.
+	Retry Retry
 }
+
+// Retry bounds the retries of one post: up to Max more attempts after the
+// first, waiting between WaitMin and WaitMax (doubling), all within
+// Timeout.
+type Retry struct {
+	Max              int
+	WaitMin, WaitMax time.Duration
+	Timeout          time.Duration
+}
+
+// DefaultRetry tries a post three times over at most 15 seconds, so a
+// forge that is down delays a sync by little.
+var DefaultRetry = Retry{Max: 2, WaitMin: 500 * time.Millisecond, WaitMax: 2 * time.Second, Timeout: 15 * time.Second}
 
 // maxDescription is GitHub's limit; the others allow more.
 const maxDescription = 140
@@ -69,9 +90,12 @@ const maxDescription = 140
 type Notifier struct {
 	provider string
 	repo     string // "owner/name" (GitLab: full project path)
+	webURL   string // the repository's page
 	api      *url.URL
+	username string
 	token    string
-	client   *http.Client
+	client   *retryablehttp.Client
+	timeout  time.Duration
 
 	mu   sync.Mutex
 	last map[string]Status // by Context
@@ -86,21 +110,20 @@ func New(cfg Config) (*Notifier, error) {
 	if cfg.Token == "" {
 		return nil, errors.New("commit status: no API token: put one under the key \"token\" of the commit status Secret")
 	}
-	api := cfg.APIURL
-	if api == "" {
-		switch cfg.Provider {
-		case GitHub:
-			api = "https://api.github.com"
-		case GitLab:
-			api = "https://" + host + "/api/v4"
-		case Gitea:
-			api = "https://" + host + "/api/v1"
+	if cfg.Provider == "" {
+		if cfg.Provider, err = DetectProvider(cfg.RepoURL); err != nil {
+			return nil, err
 		}
 	}
-	switch cfg.Provider {
-	case GitHub, GitLab, Gitea:
-	default:
-		return nil, fmt.Errorf("commit status: unknown provider %q: use %s, %s or %s", cfg.Provider, GitHub, GitLab, Gitea)
+	if !slices.Contains(providers, cfg.Provider) {
+		return nil, fmt.Errorf("commit status: unknown provider %q: use one of %s", cfg.Provider, strings.Join(providers, ", "))
+	}
+	if cfg.Provider == Bitbucket && strings.Count(repo, "/") != 1 {
+		return nil, fmt.Errorf("commit status: cannot tell workspace and repository from %q", redactURL(cfg.RepoURL))
+	}
+	api := cfg.APIURL
+	if api == "" {
+		api = defaultAPI(cfg.Provider, host)
 	}
 	u, err := url.Parse(api)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
@@ -117,10 +140,59 @@ func New(cfg Config) (*Notifier, error) {
 	if client == nil {
 		client = cfg.Addresses.Client()
 	}
-	return &Notifier{provider: cfg.Provider, repo: repo, api: u, token: cfg.Token, client: client, last: map[string]Status{}}, nil
+	retry := cfg.Retry
+	if retry == (Retry{}) {
+		retry = DefaultRetry
+	}
+	return &Notifier{
+		provider: cfg.Provider, repo: repo, webURL: "https://" + host + "/" + repo, api: u,
+		username: cfg.Username, token: cfg.Token, client: retrying(client, retry), timeout: retry.Timeout,
+		last: map[string]Status{},
+	}, nil
 }
 
-// Post sends s unless it equals the last status posted for s.Context.
+// retrying wraps client with go-retryablehttp: connection errors, 429 and
+// 5xx answers are retried with exponential backoff (honouring
+// Retry-After), refused hosts and redirects are not, and nothing is
+// logged (a log line could carry the URL; the token is never in it, but
+// the agent logs only what it decides to).
+func retrying(client *http.Client, r Retry) *retryablehttp.Client {
+	return &retryablehttp.Client{
+		HTTPClient:   client,
+		Logger:       nil,
+		RetryMax:     r.Max,
+		RetryWaitMin: r.WaitMin,
+		RetryWaitMax: r.WaitMax,
+		// DefaultBackoff honours Retry-After without a bound: keep WaitMax.
+		Backoff: func(lo, hi time.Duration, attempt int, resp *http.Response) time.Duration {
+			return min(retryablehttp.DefaultBackoff(lo, hi, attempt, resp), hi)
+		},
+		CheckRetry: func(ctx context.Context, resp *http.Response, err error) (bool, error) {
+			if errors.Is(err, ErrHostRefused) {
+				return false, err
+			}
+			return retryablehttp.DefaultRetryPolicy(ctx, resp, err)
+		},
+		// Return the last answer or error as it is: Post says what it
+		// means.
+		ErrorHandler: retryablehttp.PassthroughErrorHandler,
+	}
+}
+
+// Provider is the provider statuses go to (detected when the Config left
+// it empty).
+func (n *Notifier) Provider() string { return n.provider }
+
+// Posted is the last status posted for context, if any.
+func (n *Notifier) Posted(context string) (Status, bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	s, ok := n.last[context]
+	return s, ok
+}
+
+// Post sends s unless it equals the last status posted for s.Context,
+// retrying as the Config's Retry says.
 func (n *Notifier) Post(ctx context.Context, s Status) error {
 	s.Description = truncate(s.Description, maxDescription)
 	n.mu.Lock()
@@ -129,21 +201,27 @@ func (n *Notifier) Post(ctx context.Context, s Status) error {
 	if same {
 		return nil
 	}
+	ctx, cancel := context.WithTimeout(ctx, n.timeout)
+	defer cancel()
 	req, err := n.request(ctx, s)
 	if err != nil {
 		return err
 	}
 	resp, err := n.client.Do(req)
 	if err != nil {
-		return fmt.Errorf("commit status for %s on %s: %w", short(s.Revision), n.api.Host, err)
+		return fmt.Errorf("commit status %s for %s on %s: %w", s.State, short(s.Revision), n.api.Host, err)
 	}
 	defer resp.Body.Close()
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	if resp.StatusCode/100 == 3 {
-		return fmt.Errorf("commit status for %s on %s: %s to %q: not followed, so the token goes nowhere else: set spec.commitStatus.apiURL to the API's final address", short(s.Revision), n.api.Host, resp.Status, redactURL(resp.Header.Get("Location")))
+		return fmt.Errorf("commit status %s for %s on %s: %s to %q: not followed, so the token goes nowhere else: set spec.commitStatus.apiURL to the API's final address", s.State, short(s.Revision), n.api.Host, resp.Status, redactURL(resp.Header.Get("Location")))
 	}
 	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("commit status for %s on %s: %s: check the token can write commit statuses of %s", short(s.Revision), n.api.Host, resp.Status, n.repo)
+		hint := "check the token can write commit statuses of " + n.repo
+		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode/100 == 5 {
+			hint = "the API is unavailable; retried on the next sync"
+		}
+		return fmt.Errorf("commit status %s for %s on %s: %s: %s", s.State, short(s.Revision), n.api.Host, resp.Status, hint)
 	}
 	n.mu.Lock()
 	n.last[s.Context] = s
@@ -151,39 +229,21 @@ func (n *Notifier) Post(ctx context.Context, s Status) error {
 	return nil
 }
 
-func (n *Notifier) request(ctx context.Context, s Status) (*http.Request, error) {
-	var path string
-	var body any
-	switch n.provider {
-	case GitLab:
-		state := map[State]string{Pending: "running", Success: "success", Failure: "failed"}[s.State]
-		path = "/projects/" + url.PathEscape(n.repo) + "/statuses/" + s.Revision
-		body = map[string]string{"state": state, "name": s.Context, "description": s.Description}
-	default: // GitHub and Gitea share the API shape
-		state := map[State]string{Pending: "pending", Success: "success", Failure: "failure"}[s.State]
-		path = "/repos/" + n.repo + "/statuses/" + s.Revision
-		body = map[string]string{"state": state, "context": s.Context, "description": s.Description}
-	}
-	b, err := json.Marshal(body)
+func (n *Notifier) request(ctx context.Context, s Status) (*retryablehttp.Request, error) {
+	b, err := json.Marshal(body(n.provider, s, n.webURL))
 	if err != nil {
 		return nil, err
 	}
-	// path is already escaped (GitLab's project id holds %2F), so join text.
-	endpoint := strings.TrimSuffix(n.api.String(), "/") + path
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(b))
+	// The path is already escaped (GitLab's project id holds %2F), so
+	// join text.
+	target := strings.TrimSuffix(n.api.String(), "/") + endpoint(n.provider, n.repo, s.Revision)
+	req, err := retryablehttp.NewRequestWithContext(ctx, http.MethodPost, target, b)
 	if err != nil {
 		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
-	switch n.provider {
-	case GitLab:
-		req.Header.Set("PRIVATE-TOKEN", n.token)
-	case Gitea:
-		req.Header.Set("Authorization", "token "+n.token)
-	default:
-		req.Header.Set("Authorization", "Bearer "+n.token)
-	}
+	req.Header.Set(authHeader(n.provider, n.username, n.token))
 	return req, nil
 }
 
@@ -234,4 +294,8 @@ func short(sha string) string {
 		return sha[:12]
 	}
 	return sha
+}
+
+func basic(user, password string) string {
+	return base64.StdEncoding.EncodeToString([]byte(user + ":" + password))
 }

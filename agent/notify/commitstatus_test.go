@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -133,5 +134,66 @@ func TestTruncate(t *testing.T) {
 	}
 	if truncate("short", maxDescription) != "short" {
 		t.Error("truncate changed a short string")
+	}
+}
+
+// fastRetry keeps retry tests quick.
+var fastRetry = Retry{Max: 2, WaitMin: time.Millisecond, WaitMax: 5 * time.Millisecond, Timeout: 5 * time.Second}
+
+func TestPostRetriesAnUnavailableAPI(t *testing.T) {
+	tests := []struct {
+		name      string
+		answers   []int
+		wantTries int
+		wantErr   string // "" means posted
+	}{
+		{"503 then 201", []int{503, 503, 201}, 3, ""},
+		{"429 then 201", []int{429, 201}, 2, ""},
+		{"down throughout", []int{503, 503, 503, 503}, 3, "503"},
+		{"403 is not retried", []int{403, 201}, 1, "403"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var tries int
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				io.Copy(io.Discard, r.Body)
+				w.WriteHeader(tt.answers[min(tries, len(tt.answers)-1)])
+				tries++
+			}))
+			defer srv.Close()
+			n, err := New(local(Config{Provider: GitHub, RepoURL: "https://github.com/acme/envs", APIURL: srv.URL, Token: "secret-token", Retry: fastRetry}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = n.Post(context.Background(), Status{Revision: sha, State: Pending, Context: "seal/x"})
+			if tries != tt.wantTries {
+				t.Errorf("%d tries, want %d", tries, tt.wantTries)
+			}
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || strings.Contains(err.Error(), "secret-token") {
+				t.Errorf("error = %v, want %q without the token", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestPostGivesUpOnAClosedListenerWithinItsTimeout(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	addr := srv.URL
+	srv.Close() // nothing listens there now
+	n, err := New(local(Config{Provider: Gitea, RepoURL: "https://127.0.0.1/a/b", APIURL: addr, Token: "secret-token",
+		Retry: Retry{Max: 100, WaitMin: 10 * time.Millisecond, WaitMax: 50 * time.Millisecond, Timeout: 300 * time.Millisecond}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	err = n.Post(context.Background(), Status{Revision: sha, State: Success, Context: "seal/x"})
+	if took := time.Since(start); err == nil || took > 2*time.Second {
+		t.Errorf("error %v after %s: want a failure within about the 300ms timeout", err, took)
 	}
 }

@@ -108,14 +108,14 @@ func ParseNetworks(list []string) ([]netip.Prefix, error) {
 }
 
 // apiHostAllowed reports whether commit statuses for a repository on
-// gitHost may go to apiHost: the git host itself, GitHub's API for
-// github.com, or a host the agent's allowed list names.
+// gitHost may go to apiHost: the git host itself, the API host of
+// github.com or bitbucket.org, or a host the agent's allowed list names.
 func apiHostAllowed(provider, gitHost, apiHost string, allowed []string) bool {
 	gitHost, apiHost = strings.ToLower(gitHost), strings.ToLower(apiHost)
 	switch {
 	case apiHost == gitHost:
 		return true
-	case provider == GitHub && gitHost == "github.com" && apiHost == "api.github.com":
+	case apiHost == publicAPIHost(provider, gitHost):
 		return true
 	}
 	return slices.ContainsFunc(allowed, func(h string) bool { return strings.EqualFold(strings.TrimSpace(h), apiHost) })

@@ -103,7 +103,7 @@ func TestChartRender(t *testing.T) {
 			"Deployment ops/rel-seal-agent", "Role ops/rel-seal-agent", "RoleBinding ops/rel-seal-agent",
 			"Service ops/rel-seal-agent-metrics", "ServiceAccount ops/rel-seal-agent",
 		},
-		wantArgs: []string{"--leader-elect", "--key-secret=seal-agent-key", "--data-dir=/var/cache/seal-agent",
+		wantArgs: []string{"--leader-elect", "--key-secret=seal-agent-key", "--cluster-name=default", "--data-dir=/var/cache/seal-agent",
 			"--metrics-bind-address=:8080", "--health-probe-bind-address=:8081", "--log-format=json"},
 	}, {
 		name: "tenant mode with GitSyncs",
@@ -121,7 +121,7 @@ func TestChartRender(t *testing.T) {
 			"ValidatingAdmissionPolicy /rel-seal-agent-gitsync-tenant", "ValidatingAdmissionPolicy /rel-seal-agent-own-objects",
 			"ValidatingAdmissionPolicyBinding /rel-seal-agent-gitsync-tenant", "ValidatingAdmissionPolicyBinding /rel-seal-agent-own-objects",
 		},
-		wantArgs: []string{"--leader-elect", "--key-secret=custom-key", "--data-dir=/var/cache/seal-agent",
+		wantArgs: []string{"--leader-elect", "--key-secret=custom-key", "--cluster-name=default", "--data-dir=/var/cache/seal-agent",
 			"--metrics-bind-address=:8080", "--health-probe-bind-address=:8081", "--log-format=json"},
 	}, {
 		name: "one watched namespace, no leader election",
@@ -134,7 +134,7 @@ func TestChartRender(t *testing.T) {
 			"RoleBinding team-a/rel-seal-agent", "RoleBinding team-a/rel-seal-agent-credentials",
 			"Service ops/rel-seal-agent-metrics", "ServiceAccount ops/rel-seal-agent",
 		},
-		wantArgs: []string{"--namespace=team-a", "--key-secret=seal-agent-key", "--data-dir=/var/cache/seal-agent",
+		wantArgs: []string{"--namespace=team-a", "--key-secret=seal-agent-key", "--cluster-name=default", "--data-dir=/var/cache/seal-agent",
 			"--metrics-bind-address=:8080", "--health-probe-bind-address=:8081", "--log-format=json", "--concurrency=8"},
 	}, {
 		name: "tenant GitSync without an account",
@@ -154,7 +154,7 @@ func TestChartRender(t *testing.T) {
 			"Role ops/rel-seal-agent", "RoleBinding ops/rel-seal-agent",
 			"Service ops/rel-seal-agent-metrics", "ServiceAccount ops/rel-seal-agent", "ServiceMonitor ops/rel-seal-agent",
 		},
-		wantArgs: []string{"--leader-elect", "--key-secret=seal-agent-key", "--data-dir=/var/cache/seal-agent",
+		wantArgs: []string{"--leader-elect", "--key-secret=seal-agent-key", "--cluster-name=default", "--data-dir=/var/cache/seal-agent",
 			"--metrics-bind-address=:8080", "--health-probe-bind-address=:8081", "--log-format=json"},
 	}, {
 		name: "shard blue",

@@ -62,3 +62,25 @@ const (
 	// the sops CLI), which seal edit or seal encrypt would bind.
 	ReasonUnboundSecrets = "UnboundSecrets"
 )
+
+// The commit status condition: whether the last commit status reached the
+// Git host (spec.commitStatus). It never changes Ready: a forge that is down
+// does not fail a sync.
+const (
+	// ConditionCommitStatusReported is True when the last commit status was
+	// posted, False (reason PostFailed or InvalidConfig) when it was not;
+	// it is retried on the next sync, within a minute.
+	ConditionCommitStatusReported = "CommitStatusReported"
+	// ReasonPosted: the last commit status reached the Git host.
+	ReasonPosted = "Posted"
+	// ReasonPostFailed: the Git host did not take the status (unreachable,
+	// 5xx or 429 after retries, or a refused token).
+	ReasonPostFailed = "PostFailed"
+	// ReasonInvalidConfig: spec.commitStatus or its Secret cannot work as
+	// written (no token, a provider that cannot be told).
+	ReasonInvalidConfig = "InvalidConfig"
+	// ReasonSuperseded (on Reconciling): a sync request or a spec change
+	// cut the health wait of the revision being synced short; the next
+	// sync, already queued, decides Ready.
+	ReasonSuperseded = "Superseded"
+)

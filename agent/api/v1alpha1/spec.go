@@ -124,9 +124,13 @@ type GitSyncSpec struct {
 	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
 	ServiceAccountName string `json:"serviceAccountName,omitempty"`
 
-	// commitStatus reports the outcome of each sync back to the Git host as
-	// a commit status on the synced revision ("seal/<namespace>/<name>"),
-	// once per change of outcome.
+	// commitStatus reports each sync back to the Git host as a commit
+	// status on the synced revision, named
+	// "seal/<cluster>/<namespace>/<name>" (the agent's --cluster-name):
+	// pending when the sync starts, success once applied and healthy,
+	// failure with the reason, or superseded when a newer revision replaced
+	// it first. The condition CommitStatusReported says whether the last
+	// status reached the Git host; a host that is down never fails a sync.
 	// +optional
 	CommitStatus *CommitStatus `json:"commitStatus,omitempty"`
 
@@ -202,20 +206,26 @@ const (
 
 // CommitStatus says where to report sync outcomes.
 type CommitStatus struct {
-	// provider is the Git host's API: github, gitlab or gitea (also Forgejo).
-	// +required
-	// +kubebuilder:validation:Enum=github;gitlab;gitea
-	Provider string `json:"provider"`
+	// provider is the Git host's API: github, gitlab, gitea (also Forgejo)
+	// or bitbucket (Bitbucket Cloud). Empty: told by the repository URL's
+	// host (github.com, gitlab.com, bitbucket.org); set it for a
+	// self-hosted server.
+	// +optional
+	// +kubebuilder:validation:Enum=github;gitlab;gitea;bitbucket
+	Provider string `json:"provider,omitempty"`
 
 	// apiURL is the API's base URL, for self-hosted servers. Defaults to
-	// https://api.github.com for github, and https://<host>/api/v4 (gitlab)
-	// or https://<host>/api/v1 (gitea) from the repository URL's host.
+	// https://api.github.com for github.com, https://api.bitbucket.org/2.0
+	// for bitbucket.org, and https://<host>/api/v3 (github), /api/v4
+	// (gitlab) or /api/v1 (gitea) from the repository URL's host.
 	// +optional
 	// +kubebuilder:validation:Pattern=`^https?://`
 	APIURL string `json:"apiURL,omitempty"`
 
 	// secretRef names a Secret in this GitSync's namespace whose key
-	// "token" holds an API token allowed to write commit statuses.
+	// "token" holds an API token allowed to write commit statuses (for
+	// Bitbucket an access token, or an app password with the user name
+	// under "username").
 	// +required
 	SecretRef LocalObjectReference `json:"secretRef"`
 }
