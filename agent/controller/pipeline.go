@@ -110,6 +110,8 @@ const (
 // Outcome is what one sync did, whatever stage it stopped at.
 type Outcome struct {
 	Revision string // fetched commit; "" when the fetch failed
+	// Author (name) and Subject (first line) of the fetched commit.
+	Author, Subject string
 	Signer   string // who signed it, when spec.verify is set
 	Applied  *apply.Result
 	Pruned   *apply.Result
@@ -165,7 +167,7 @@ func (s *Stages) run(parent context.Context, gs *v1alpha1.GitSync, o *Outcome) *
 	if err != nil {
 		return classify(StageSource, err)
 	}
-	o.Revision = rev.SHA
+	o.Revision, o.Author, o.Subject = rev.SHA, rev.Author, rev.Subject
 	if o.Signer, err = s.Verify.Verify(ctx, gs, rev); err != nil {
 		done(StageVerify)
 		return classify(StageVerify, err)

@@ -44,13 +44,19 @@ func (r *Reconciler) record(ctx context.Context, gs *v1alpha1.GitSync, o *Outcom
 		} else {
 			meta.RemoveStatusCondition(&gs.Status.Conditions, v1alpha1.ConditionStalled)
 		}
-		r.Recorder.Eventf(gs, nil, corev1.EventTypeWarning, serr.Reason, "Sync", "%s", msg)
+		recordHistory(gs, o, time.Now())
+		if o.Revision != "" {
+			r.Recorder.Eventf(gs, nil, corev1.EventTypeWarning, serr.Reason, "Sync", "%s: %s", byline(o), msg)
+		} else {
+			r.Recorder.Eventf(gs, nil, corev1.EventTypeWarning, serr.Reason, "Sync", "%s", msg)
+		}
 		logger.Info("sync failed", "reason", serr.Reason, "stage", serr.Stage, "error", msg, "revision", gs.Status.LastAttemptedRevision)
 		return
 	}
 	meta.RemoveStatusCondition(&gs.Status.Conditions, v1alpha1.ConditionStalled)
 	gs.Status.SetLastAppliedRevision(o.Revision)
 	setCondition(gs, v1alpha1.ConditionReady, metav1.ConditionTrue, v1alpha1.ReasonSucceeded, readyMessage(o))
+	recordHistory(gs, o, time.Now())
 }
 
 // readyMessage is the Ready condition's message of a successful sync.
@@ -120,7 +126,7 @@ func (r *Reconciler) recordApplied(ctx context.Context, gs *v1alpha1.GitSync, o 
 			"%s: sealed values without a sealed identity (encrypted with the sops CLI, or without a namespace) were applied because spec.decryption.allowUnbound is true: nothing proves they belong to the Secrets they landed in; open each file with `seal edit` and save it to seal it",
 			unboundList(o.Unbound))
 	}
-	r.Recorder.Eventf(gs, nil, corev1.EventTypeNormal, v1alpha1.ReasonSucceeded, "Sync", "Applied revision %s: %s", short(o.Revision), summary)
+	r.Recorder.Eventf(gs, nil, corev1.EventTypeNormal, v1alpha1.ReasonSucceeded, "Sync", "Applied %s: %s", byline(o), summary)
 	if drift > 0 {
 		r.Recorder.Eventf(gs, nil, corev1.EventTypeWarning, "DriftCorrected", "Sync",
 			"%d object(s) changed or deleted in the cluster were put back to revision %s", drift, short(o.Revision))
