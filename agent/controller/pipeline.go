@@ -110,8 +110,6 @@ const (
 // Outcome is what one sync did, whatever stage it stopped at.
 type Outcome struct {
 	Revision string // fetched commit; "" when the fetch failed
-	// Author (name) and Subject (first line) of the fetched commit.
-	Author, Subject string
 	Signer   string // who signed it, when spec.verify is set
 	Applied  *apply.Result
 	Pruned   *apply.Result
@@ -127,6 +125,9 @@ type Outcome struct {
 	NotifyErr error
 	// Durations of the stages that ran, in order.
 	Durations []StageDuration
+
+	// Author (name) and Subject (first line) of the fetched commit.
+	Author, Subject string
 }
 
 // StageDuration is how long one stage took.
