@@ -194,3 +194,47 @@ func (s *sealEnv) runSealCmd(args ...string) string {
 	}
 	return res.Stdout
 }
+
+// TestAlertSecretsAreReadAsTheGitSyncsServiceAccount: in tenant mode a
+// GitSync's alert Secrets are read as its service account, so a Secret
+// that account may not read sends nothing and shows as an AlertFailed
+// event, while the target it may read gets the alert.
+func TestAlertSecretsAreReadAsTheGitSyncsServiceAccount(t *testing.T) {
+	e := newEnv(t, "--allowed-networks", "127.0.0.0/8")
+	e.deployer("deployer", "tenant-git", "hook-allowed")
+	rcv := &alertReceiver{}
+	srv := httptest.NewServer(rcv)
+	t.Cleanup(srv.Close)
+	for _, name := range []string{"allowed", "denied"} {
+		hook := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "hook-" + name, Namespace: e.ns},
+			StringData: map[string]string{"address": srv.URL + "/" + name}}
+		if err := kube.Client.Create(e.ctx, hook); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sha := e.commit("app", map[string][]byte{"config.yaml": configMap("web-config", "hello")})
+	e.createGitSync("tenant", time.Hour, func(gs *v1alpha1.GitSync) {
+		gs.Spec.ServiceAccountName = "deployer"
+		gs.Spec.Alerts = []v1alpha1.Alert{
+			{Type: v1alpha1.AlertGeneric, SecretRef: v1alpha1.LocalObjectReference{Name: "hook-allowed"}},
+			{Type: v1alpha1.AlertGeneric, SecretRef: v1alpha1.LocalObjectReference{Name: "hook-denied"}},
+		}
+	})
+	e.waitApplied("tenant", sha)
+	e.commit("broken", map[string][]byte{"broken.yaml": []byte("kind: [\n")})
+	e.waitFailed("tenant", v1alpha1.ReasonRenderFailed)
+	e.eventually(15*time.Second, "the alert to the allowed target", func() (bool, error) {
+		return rcv.count("/allowed", `"kind": "Failing"`) == 1, nil
+	})
+	e.eventually(15*time.Second, "an AlertFailed event", func() (bool, error) {
+		return e.eventNote("AlertFailed") != "", nil
+	})
+	note := e.eventNote("AlertFailed")
+	if !strings.Contains(note, "spec.alerts[1].secretRef") || !strings.Contains(note, "forbidden") || !strings.Contains(note, "ServiceAccount deployer") {
+		t.Errorf("AlertFailed note %q, want it to name spec.alerts[1].secretRef as forbidden to ServiceAccount deployer", note)
+	}
+	time.Sleep(500 * time.Millisecond)
+	if n := rcv.count("/denied", ""); n != 0 {
+		t.Errorf("%d alerts reached the target whose Secret the service account may not read", n)
+	}
+}
