@@ -78,6 +78,10 @@ func capText(s string, n int) string {
 	return s[:cut] + "…"
 }
 
+// maxEventNote is the API server's limit on an event's note (events.k8s.io
+// v1 refuses longer ones).
+const maxEventNote = 1024
+
 // byline names the revision and its author for an event's note:
 // `revision 0123456789ab ("subject", by Author)`.
 func byline(o *Outcome) string {

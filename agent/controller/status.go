@@ -46,7 +46,7 @@ func (r *Reconciler) record(ctx context.Context, gs *v1alpha1.GitSync, o *Outcom
 		}
 		recordHistory(gs, o, time.Now())
 		if o.Revision != "" {
-			r.Recorder.Eventf(gs, nil, corev1.EventTypeWarning, serr.Reason, "Sync", "%s: %s", byline(o), msg)
+			r.Recorder.Eventf(gs, nil, corev1.EventTypeWarning, serr.Reason, "Sync", "%s", capText(byline(o)+": "+msg, maxEventNote))
 		} else {
 			r.Recorder.Eventf(gs, nil, corev1.EventTypeWarning, serr.Reason, "Sync", "%s", msg)
 		}
