@@ -8,5 +8,5 @@ import "github.com/spf13/cobra"
 // GitSyncs: get, reconcile, suspend, resume.
 func addInstallCommands(root *cobra.Command, f *Factory) {
 	root.AddCommand(newBootstrapCmd(f), newStatusCmd(f), newUninstallCmd(f), newImportCmd(f))
-	root.AddCommand(newGetCmd(f), newReconcileCmd(f), newSuspendCmd(f), newResumeCmd(f))
+	root.AddCommand(newGetCmd(f), newHistoryCmd(f), newReconcileCmd(f), newSuspendCmd(f), newResumeCmd(f))
 }

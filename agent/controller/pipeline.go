@@ -132,6 +132,9 @@ type Outcome struct {
 	// Digest is the applier's digest once apply and prune succeeded (see
 	// resume.go).
 	Digest string
+
+	// Author (name) and Subject (first line) of the fetched commit.
+	Author, Subject string
 }
 
 // StageDuration is how long one stage took.
@@ -172,7 +175,7 @@ func (s *Stages) run(parent context.Context, gs *v1alpha1.GitSync, o *Outcome) *
 	if err != nil {
 		return classify(StageSource, err)
 	}
-	o.Revision = rev.SHA
+	o.Revision, o.Author, o.Subject = rev.SHA, rev.Author, rev.Subject
 	if s.Notify != nil {
 		s.Notify.Started(parent, gs, rev.SHA)
 		done(StageNotify)

@@ -21,6 +21,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
+	"github.com/seal-gitops/seal/agent/alert"
 	"github.com/seal-gitops/seal/agent/api/v1alpha1"
 	"github.com/seal-gitops/seal/agent/helm"
 	"github.com/seal-gitops/seal/agent/keyring"
@@ -77,6 +78,7 @@ type Reconciler struct {
 	// newPruner, when set (by tests), replaces the record's applier as
 	// what deletes a deleted GitSync's objects.
 	newPruner func(*v1alpha1.GitSync) (pruner, error)
+	alerts    *alerts
 }
 
 // Setup builds the reconciler and registers it with mgr.
@@ -107,6 +109,7 @@ func New(cfg Config, c client.Client, apiReader client.Reader, recorder events.E
 		charts:       helm.NewFetcher(notify.AddressPolicy{Allowed: cfg.AllowedNetworks}.Client(), helm.Limits{MaxFileSize: cfg.MaxFileSize}),
 		capabilities: &capabilities{config: cfg.RESTConfig},
 		interrupts:   &interrupts{},
+		alerts:       newAlerts(alert.Options{Addresses: notify.AddressPolicy{Allowed: cfg.AllowedNetworks}}),
 	}
 }
 
@@ -143,14 +146,16 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (resu
 	start := time.Now()
 	log.FromContext(ctx).V(1).Info("sync started", "generation", gs.Generation)
 	var o *Outcome
-	if rec, err := r.records.get(&gs); err != nil {
-		o = &Outcome{Err: classify(StageApply, err)}
+	rec, err := r.records.get(&gs)
+	if err != nil {
+		rec, o = nil, &Outcome{Err: classify(StageApply, err)}
 	} else {
 		s := r.stages(&gs, rec)
 		s.Waiting = func(msg string) { r.markProgressing(ctx, base, msg) }
 		o = s.Run(ctx, &gs)
 	}
 	r.record(ctx, &gs, o, time.Since(start))
+	r.alert(ctx, readyStatus(base), &gs, o, rec)
 
 	interval := gs.Spec.IntervalOrDefault()
 	if (o.Err != nil && !o.Err.Stalled || o.NotifyErr != nil) && interval > retryInterval {
@@ -202,6 +207,7 @@ func (r *Reconciler) markProgressing(ctx context.Context, base *v1alpha1.GitSync
 // record, clients, git cache and metrics.
 func (r *Reconciler) forget(ctx context.Context, key types.NamespacedName) error {
 	r.Metrics.forget(key.Namespace, key.Name)
+	r.alerts.tracker.Forget(key.Namespace + "/" + key.Name)
 	return r.records.forget(ctx, key)
 }
 

@@ -39,6 +39,7 @@ func (r *Reconciler) record(ctx context.Context, gs *v1alpha1.GitSync, o *Outcom
 	meta.RemoveStatusCondition(&gs.Status.Conditions, v1alpha1.ConditionReconciling)
 	if o.superseded() {
 		markSuperseded(gs, o)
+		recordHistory(gs, o, time.Now())
 		return
 	}
 	if serr := o.Err; serr != nil {
@@ -49,7 +50,12 @@ func (r *Reconciler) record(ctx context.Context, gs *v1alpha1.GitSync, o *Outcom
 		} else {
 			meta.RemoveStatusCondition(&gs.Status.Conditions, v1alpha1.ConditionStalled)
 		}
-		r.Recorder.Eventf(gs, nil, corev1.EventTypeWarning, serr.Reason, "Sync", "%s", msg)
+		recordHistory(gs, o, time.Now())
+		if o.Revision != "" {
+			r.Recorder.Eventf(gs, nil, corev1.EventTypeWarning, serr.Reason, "Sync", "%s", capText(byline(o)+": "+msg, maxEventNote))
+		} else {
+			r.Recorder.Eventf(gs, nil, corev1.EventTypeWarning, serr.Reason, "Sync", "%s", msg)
+		}
 		logger.Info("sync failed", "reason", serr.Reason, "stage", serr.Stage, "error", msg, "revision", gs.Status.LastAttemptedRevision)
 		return
 	}
@@ -57,6 +63,7 @@ func (r *Reconciler) record(ctx context.Context, gs *v1alpha1.GitSync, o *Outcom
 	gs.Status.SetLastAppliedRevision(o.Revision)
 	gs.Status.AppliedDigest = o.Digest
 	setCondition(gs, v1alpha1.ConditionReady, metav1.ConditionTrue, v1alpha1.ReasonSucceeded, readyMessage(o))
+	recordHistory(gs, o, time.Now())
 }
 
 // readyMessage is the Ready condition's message of a successful sync.
@@ -126,7 +133,7 @@ func (r *Reconciler) recordApplied(ctx context.Context, gs *v1alpha1.GitSync, o 
 			"%s: sealed values without a sealed identity (encrypted with the sops CLI, or without a namespace) were applied because spec.decryption.allowUnbound is true: nothing proves they belong to the Secrets they landed in; open each file with `seal edit` and save it to seal it",
 			unboundList(o.Unbound))
 	}
-	r.Recorder.Eventf(gs, nil, corev1.EventTypeNormal, v1alpha1.ReasonSucceeded, "Sync", "Applied revision %s: %s", short(o.Revision), summary)
+	r.Recorder.Eventf(gs, nil, corev1.EventTypeNormal, v1alpha1.ReasonSucceeded, "Sync", "Applied %s: %s", byline(o), summary)
 	if drift > 0 {
 		r.Recorder.Eventf(gs, nil, corev1.EventTypeWarning, "DriftCorrected", "Sync",
 			"%d object(s) changed or deleted in the cluster were put back to revision %s", drift, short(o.Revision))

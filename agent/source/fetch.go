@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
+	"unicode/utf8"
 
 	"github.com/go-git/go-git/v5/plumbing/object"
 )
@@ -25,7 +27,18 @@ type Revision struct {
 	FS fs.FS
 	// Commit is the commit object, for checking its signature.
 	Commit *object.Commit
+	// Author is the commit author's name (not the email: the status and
+	// alerts that show it need no address to contact).
+	Author string
+	// Subject is the first line of the commit message, at most
+	// MaxSubject bytes.
+	Subject string
+	// Time is when the commit was made (the committer's time).
+	Time time.Time
 }
+
+// MaxSubject bounds Revision.Subject.
+const MaxSubject = 120
 
 // Fetcher fetches revisions into a cache directory holding one bare
 // repository per key. Fetches of different keys run in parallel; fetches
@@ -87,7 +100,11 @@ func (f *Fetcher) Fetch(ctx context.Context, key, url string, ref Ref, auth Auth
 	f.mu.Lock()
 	f.last[key] = t
 	f.mu.Unlock()
-	return &Revision{SHA: sha, FS: t, Commit: t.commit}, nil
+	rev := &Revision{SHA: sha, FS: t, Commit: t.commit}
+	if c := t.commit; c != nil {
+		rev.Author, rev.Subject, rev.Time = c.Author.Name, Subject(c.Message, MaxSubject), c.Committer.When
+	}
+	return rev, nil
 }
 
 // Remove deletes the cached repository of key, waiting for a fetch of the
@@ -148,4 +165,19 @@ func (f *Fetcher) repoDir(key string) string {
 		safe = safe[:64]
 	}
 	return filepath.Join(f.dir, safe+"-"+hex.EncodeToString(sum[:6]))
+}
+
+// Subject is the first line of a commit message, trimmed, cut to at most
+// max bytes on a rune boundary ("…" marks a cut).
+func Subject(message string, max int) string {
+	line, _, _ := strings.Cut(strings.TrimLeft(message, "\r\n\t "), "\n")
+	line = strings.TrimSpace(line)
+	if len(line) <= max {
+		return line
+	}
+	cut := max - len("…")
+	for cut > 0 && !utf8.RuneStart(line[cut]) {
+		cut--
+	}
+	return line[:cut] + "…"
 }

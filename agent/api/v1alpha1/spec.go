@@ -134,6 +134,13 @@ type GitSyncSpec struct {
 	// +optional
 	CommitStatus *CommitStatus `json:"commitStatus,omitempty"`
 
+	// alerts are webhook targets told when Ready turns False, turns True
+	// again, and (at most once an interval) that it is still False.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=10
+	Alerts []Alert `json:"alerts,omitempty"`
+
 	// verify requires the fetched commit to carry a valid signature by a
 	// trusted key: otherwise nothing of it is applied or pruned, and Ready
 	// is False with reason VerificationFailed.

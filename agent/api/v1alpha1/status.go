@@ -80,6 +80,13 @@ type GitSyncStatus struct {
 	// +optional
 	// +listType=atomic
 	HelmReleases []HelmReleaseStatus `json:"helmReleases,omitempty"`
+
+	// history lists the last revisions the agent handled, newest first:
+	// one entry each time the revision or the outcome of a sync changes.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=10
+	History []HistoryEntry `json:"history,omitempty"`
 }
 
 // HelmReleaseStatus is one Helm release a sync rendered.

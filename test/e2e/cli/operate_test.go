@@ -135,6 +135,18 @@ func TestOperateGitSync(t *testing.T) {
 		t.Errorf("after resume: suspend %v, lastAppliedRevision %q, want false, %q", gs.Spec.Suspend, gs.Status.LastAppliedRevision, fixed)
 	}
 
+	// The history the agent kept: fixed, broken, first, newest first.
+	expect(e.seal(ctx, "history", "gitsync", "ops"), 0, `^REVISION +AGE +OUTCOME +REASON +CREATED +CONFIGURED +UNCHANGED +DELETED +AUTHOR +SUBJECT\n`+
+		fixed[:12]+` +\S+ +Applied +Succeeded +0 +0 +1 +0 +Seal Test +fix\n`+
+		broken[:12]+` +\S+ +Failed +RenderFailed +- +- +- +- +Seal Test +broken\n`+
+		first[:12]+` +\S+ +Applied +Succeeded +1 +0 +0 +0 +Seal Test +settings\n$`)
+	res = e.seal(ctx, "history", "gitsync", "ops", "-o", "json")
+	var hist struct{ History []v1alpha1.HistoryEntry }
+	if err := json.Unmarshal([]byte(res.Stdout), &hist); err != nil || res.ExitCode != 0 || len(hist.History) != 3 ||
+		hist.History[1].Revision != broken || !strings.Contains(hist.History[1].Message, "broken.yaml") {
+		t.Errorf("seal history gitsync -o json: exit %d, %v, %+v", res.ExitCode, err, hist.History)
+	}
+
 	if err, killed := agent.Stop(20 * time.Second); err != nil || killed {
 		t.Errorf("seal-agent: %v (killed: %v)\n%s", err, killed, agent.Output())
 	}
