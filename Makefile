@@ -72,7 +72,7 @@ lint: tools
 ## generate: code and manifests generated from Go sources
 generate: tools
 	$(TOOLS)/controller-gen object paths=./agent/api/... crd output:crd:artifacts:config=manifests/crd
-	cp manifests/crd/seal.dev_gitsyncs.yaml charts/seal-agent/files/
+	cp manifests/crd/seal.dev_gitsyncs.yaml manifests/crd/seal.dev_receivers.yaml charts/seal-agent/files/
 	$(GO) generate $(PKGS)
 
 ## image: the seal-agent container image, from Dockerfile. Needs a Docker
