@@ -29,6 +29,10 @@ type Options struct {
 	AllowedNetworks []string
 	MetricsAddr     string
 	ProbeAddr       string
+	// WebhookAddr serves Receivers' webhooks; "0" turns it off.
+	WebhookAddr string
+	// WebhookCertDir holds tls.crt and tls.key for the webhook server.
+	WebhookCertDir string
 	LeaderElect     bool
 	Concurrency     int
 	ApplyWorkers    int
@@ -54,6 +58,7 @@ func defaultOptions(getenv func(string) string) Options {
 		KeySecret:      keyring.DefaultSecretName,
 		MetricsAddr:    ":8080",
 		ProbeAddr:      ":8081",
+		WebhookAddr:    ":9292",
 		Concurrency:    4,
 		ApplyWorkers:   16,
 		DataDir:        filepath.Join(os.TempDir(), "seal-agent"),
@@ -78,6 +83,8 @@ func (o *Options) bind(fs *pflag.FlagSet) {
 	fs.StringSliceVar(&o.AllowedNetworks, "allowed-networks", o.AllowedNetworks, "CIDR prefixes or addresses (comma-separated) that Git fetches and commit statuses may reach although loopback, link-local or cloud metadata addresses (refused by default; Git may always reach loopback)")
 	fs.StringVar(&o.MetricsAddr, "metrics-bind-address", o.MetricsAddr, "address of the Prometheus metrics endpoint; \"0\" turns it off")
 	fs.StringVar(&o.ProbeAddr, "health-probe-bind-address", o.ProbeAddr, "address of the /healthz and /readyz endpoints; \"0\" turns them off")
+	fs.StringVar(&o.WebhookAddr, "webhook-bind-address", o.WebhookAddr, "address of the webhook receiver, where forges send push events for Receivers; \"0\" turns it off")
+	fs.StringVar(&o.WebhookCertDir, "webhook-cert-dir", o.WebhookCertDir, "directory holding tls.crt and tls.key: the webhook receiver then speaks HTTPS (default: plain HTTP, for TLS at an Ingress)")
 	fs.BoolVar(&o.LeaderElect, "leader-elect", o.LeaderElect, "run several replicas with one active (a Lease in the agent namespace)")
 	fs.IntVar(&o.Concurrency, "concurrency", o.Concurrency, "GitSyncs reconciled at the same time")
 	fs.IntVar(&o.ApplyWorkers, "apply-workers", o.ApplyWorkers, "parallel server-side apply requests per GitSync")

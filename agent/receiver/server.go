@@ -55,10 +55,12 @@ type Options struct {
 	ReadHeaderTimeout, ReadTimeout time.Duration
 }
 
-// DefaultOptions are the defaults for addr.
-func DefaultOptions(addr string) Options {
+// DefaultOptions are the defaults for addr (and certDir, "" for plain
+// HTTP).
+func DefaultOptions(addr, certDir string) Options {
 	return Options{
 		Addr:              addr,
+		CertDir:           certDir,
 		MaxBodyBytes:      1 << 20,
 		Overall:           50,
 		OverallBurst:      100,
