@@ -29,21 +29,22 @@ type Options struct {
 	AllowedNetworks []string
 	MetricsAddr     string
 	ProbeAddr       string
+	LeaderElect     bool
+	Concurrency     int
+	ApplyWorkers    int
+	DataDir         string
+	MaxFileSize     int64
+	MaxRenderSize   int64
+	KubeQPS         float32
+	KubeBurst       int
+	ShutdownGrace   time.Duration
+	LogFormat       string
+	LogLevel        string
+
 	// WebhookAddr serves Receivers' webhooks; "0" turns it off.
 	WebhookAddr string
 	// WebhookCertDir holds tls.crt and tls.key for the webhook server.
 	WebhookCertDir string
-	LeaderElect    bool
-	Concurrency    int
-	ApplyWorkers   int
-	DataDir        string
-	MaxFileSize    int64
-	MaxRenderSize  int64
-	KubeQPS        float32
-	KubeBurst      int
-	ShutdownGrace  time.Duration
-	LogFormat      string
-	LogLevel       string
 }
 
 // defaultOptions are the flag defaults. The agent's namespace comes from
