@@ -234,7 +234,7 @@ func (e *installEnv) startAgent() *harness.Process {
 	e.t.Helper()
 	p, err := harness.Start(harness.Command{Path: bin.Agent, Dir: e.t.TempDir(), Args: []string{
 		"--kubeconfig", e.kube.Kubeconfig, "--agent-namespace", "seal-system",
-		"--metrics-bind-address", "0", "--health-probe-bind-address", "0",
+		"--metrics-bind-address", "0", "--health-probe-bind-address", "0", "--webhook-bind-address", "0",
 		"--data-dir", filepath.Join(e.t.TempDir(), "data"),
 	}})
 	if err != nil {
