@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/go-logr/logr"
 	"github.com/go-logr/logr/funcr"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -151,3 +152,5 @@ func readTestdata(t *testing.T, name string) []byte {
 	}
 	return b
 }
+
+func logrDiscard() logr.Logger { return logr.Discard() }
