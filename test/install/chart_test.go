@@ -166,6 +166,32 @@ func TestChartRender(t *testing.T) {
 		vals:    map[string]any{"serviceMonitor": map[string]any{"enable": true}},
 		wantErr: "enable",
 	}, {
+		name: "webhook over TLS from a Secret, on a LoadBalancer",
+		vals: map[string]any{"webhook": map[string]any{"tls": map[string]any{"secretName": "webhook-tls"}, "service": map[string]any{"type": "LoadBalancer"}},
+			"crds": map[string]any{"install": false}},
+		wantKinds: []string{
+			"ClusterRole /rel-seal-agent", "ClusterRole /rel-seal-agent-credentials",
+			"ClusterRoleBinding /rel-seal-agent", "ClusterRoleBinding /rel-seal-agent-apply",
+			"ClusterRoleBinding /rel-seal-agent-credentials",
+			"Deployment ops/rel-seal-agent", "Role ops/rel-seal-agent", "RoleBinding ops/rel-seal-agent",
+			"Service ops/rel-seal-agent-metrics", "Service ops/rel-seal-agent-webhook", "ServiceAccount ops/rel-seal-agent",
+		},
+		wantArgs: []string{"--leader-elect", "--key-secret=seal-agent-key", "--data-dir=/var/cache/seal-agent",
+			"--metrics-bind-address=:8080", "--health-probe-bind-address=:8081", "--webhook-bind-address=:9292",
+			"--webhook-cert-dir=/etc/seal-agent/webhook-tls", "--log-format=json"},
+	}, {
+		name: "webhook off",
+		vals: map[string]any{"webhook": map[string]any{"enabled": false}, "crds": map[string]any{"install": false}},
+		wantKinds: []string{
+			"ClusterRole /rel-seal-agent", "ClusterRole /rel-seal-agent-credentials",
+			"ClusterRoleBinding /rel-seal-agent", "ClusterRoleBinding /rel-seal-agent-apply",
+			"ClusterRoleBinding /rel-seal-agent-credentials",
+			"Deployment ops/rel-seal-agent", "Role ops/rel-seal-agent", "RoleBinding ops/rel-seal-agent",
+			"Service ops/rel-seal-agent-metrics", "ServiceAccount ops/rel-seal-agent",
+		},
+		wantArgs: []string{"--leader-elect", "--key-secret=seal-agent-key", "--data-dir=/var/cache/seal-agent",
+			"--metrics-bind-address=:8080", "--health-probe-bind-address=:8081", "--webhook-bind-address=0", "--log-format=json"},
+	}, {
 		name:    "unknown rbac scope",
 		vals:    map[string]any{"rbac": map[string]any{"scope": "namespace"}},
 		wantErr: "scope",
