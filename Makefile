@@ -45,8 +45,9 @@ fuzz:
 	done
 
 ## bench: the benchmarks: the agent against a bare parallel apply at 1,000
-## objects (test/bench), encryption against the sops CLI (crypto), apply
-## and render; figures are ratios within one run, never absolute goals
+## objects and push to applied through the webhook receiver (test/bench),
+## encryption against the sops CLI (crypto), apply and render; figures are
+## ratios within one run, never absolute goals
 bench: build testbin
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./test/bench/
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m ./crypto/ ./agent/apply/ ./agent/render/ ./agent/source/
