@@ -146,7 +146,7 @@ func TestChartRender(t *testing.T) {
 		name: "PodDisruptionBudget, ServiceMonitor and PrometheusRule",
 		vals: map[string]any{"podDisruptionBudget": map[string]any{"enabled": true}, "serviceMonitor": map[string]any{"enabled": true},
 			"prometheusRule": map[string]any{"enabled": true},
-			"crds": map[string]any{"install": false}},
+			"crds":           map[string]any{"install": false}},
 		wantKinds: []string{
 			"ClusterRole /rel-seal-agent", "ClusterRole /rel-seal-agent-credentials",
 			"ClusterRoleBinding /rel-seal-agent", "ClusterRoleBinding /rel-seal-agent-apply",
