@@ -210,8 +210,8 @@ func TestInstall(t *testing.T) {
 			t.Errorf("second bootstrap changed something: %q", line)
 		}
 	}
-	if strings.Count(again.Stdout, "  unchanged  ") != 15 {
-		t.Errorf("second bootstrap: want 15 unchanged objects and rule:\n%s", again.Stdout)
+	if strings.Count(again.Stdout, "  unchanged  ") != 17 {
+		t.Errorf("second bootstrap: want 17 unchanged objects and rule:\n%s", again.Stdout)
 	}
 	if installRead(t, sopsConfig) != before {
 		t.Errorf(".sops.yaml changed on the second run")
