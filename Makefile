@@ -46,8 +46,9 @@ fuzz:
 	done
 
 ## bench: the benchmarks: the agent against a bare parallel apply at 1,000
-## objects (test/bench), encryption against the sops CLI (crypto), apply
-## and render; figures are ratios within one run, never absolute goals
+## objects and push to applied through the webhook receiver (test/bench),
+## encryption against the sops CLI (crypto), apply and render; figures are
+## ratios within one run, never absolute goals
 bench: build testbin
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./test/bench/
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m ./crypto/ ./agent/apply/ ./agent/render/ ./agent/source/
@@ -73,7 +74,7 @@ lint: tools
 ## generate: code and manifests generated from Go sources
 generate: tools
 	$(TOOLS)/controller-gen object paths=./agent/api/... crd output:crd:artifacts:config=manifests/crd
-	cp manifests/crd/seal.dev_gitsyncs.yaml charts/seal-agent/files/
+	cp manifests/crd/seal.dev_gitsyncs.yaml manifests/crd/seal.dev_receivers.yaml charts/seal-agent/files/
 	$(GO) generate $(PKGS)
 
 ## image: the seal-agent container image, from Dockerfile. Needs a Docker

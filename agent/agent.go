@@ -23,6 +23,11 @@ memory with its own age key, applies everything with server-side apply,
 prunes what was removed from Git, corrects drift, and reports on the
 GitSync's status, in events and in metrics.
 
+It also serves Receivers (seal.dev/v1alpha1) on --webhook-bind-address: a
+forge's signed push webhook to a Receiver's status.webhookPath syncs at
+once the GitSyncs of the Receiver's namespace that follow the pushed
+repository and branch.
+
 On first start it generates its key into the Secret --key-secret in
 --agent-namespace and publishes the public recipient in the ConfigMap
 seal-agent-public-key; developers encrypt to it with

@@ -25,6 +25,7 @@ import (
 	"github.com/seal-gitops/seal/agent/controller"
 	"github.com/seal-gitops/seal/agent/keyring"
 	"github.com/seal-gitops/seal/agent/notify"
+	"github.com/seal-gitops/seal/agent/receiver"
 	"github.com/seal-gitops/seal/agent/source"
 )
 
@@ -68,8 +69,9 @@ func Run(ctx context.Context, opts Options, logOut io.Writer) error {
 		LeaderElectionNamespace:       opts.AgentNamespace,
 		LeaderElectionReleaseOnCancel: true,
 		GracefulShutdownTimeout:       &opts.ShutdownGrace,
-		// Only GitSyncs are cached and watched. Secrets are read when a
-		// sync needs them, so the agent holds no copy of every Secret.
+		// Only GitSyncs and Receivers are cached and watched. Secrets are
+		// read when a sync or a webhook needs them, so the agent holds no
+		// copy of every Secret.
 		Client: client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}, &corev1.ConfigMap{}}}},
 	}
 	if opts.WatchNamespace != "" {
@@ -134,6 +136,11 @@ func Run(ctx context.Context, opts Options, logOut io.Writer) error {
 	})
 	if err != nil {
 		return fmt.Errorf("setting up the GitSync controller: %w", err)
+	}
+	if opts.WebhookAddr != "0" {
+		if err := receiver.Setup(ctx, mgr, receiver.DefaultOptions(opts.WebhookAddr, opts.WebhookCertDir)); err != nil {
+			return err
+		}
 	}
 	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
 		return err

@@ -48,6 +48,11 @@ type Options struct {
 	// "" is the default shard, the GitSyncs without the label.
 	Shard  string
 	Leader LeaderTimings
+
+	// WebhookAddr serves Receivers' webhooks; "0" turns it off.
+	WebhookAddr string
+	// WebhookCertDir holds tls.crt and tls.key for the webhook server.
+	WebhookCertDir string
 }
 
 // defaultOptions are the flag defaults. The agent's namespace comes from
@@ -63,6 +68,7 @@ func defaultOptions(getenv func(string) string) Options {
 		ClusterName:    "default",
 		MetricsAddr:    ":8080",
 		ProbeAddr:      ":8081",
+		WebhookAddr:    ":9292",
 		Concurrency:    4,
 		ApplyWorkers:   16,
 		DataDir:        filepath.Join(os.TempDir(), "seal-agent"),
@@ -89,6 +95,8 @@ func (o *Options) bind(fs *pflag.FlagSet) {
 	fs.StringVar(&o.ClusterName, "cluster-name", o.ClusterName, "this cluster's name in commit status contexts (seal/<cluster>/<namespace>/<name>), so several clusters can report on one commit: a DNS label of at most 32 characters")
 	fs.StringVar(&o.MetricsAddr, "metrics-bind-address", o.MetricsAddr, "address of the Prometheus metrics endpoint; \"0\" turns it off")
 	fs.StringVar(&o.ProbeAddr, "health-probe-bind-address", o.ProbeAddr, "address of the /healthz and /readyz endpoints; \"0\" turns them off")
+	fs.StringVar(&o.WebhookAddr, "webhook-bind-address", o.WebhookAddr, "address of the webhook receiver, where forges send push events for Receivers; \"0\" turns it off")
+	fs.StringVar(&o.WebhookCertDir, "webhook-cert-dir", o.WebhookCertDir, "directory holding tls.crt and tls.key: the webhook receiver then speaks HTTPS (default: plain HTTP, for TLS at an Ingress)")
 	fs.BoolVar(&o.LeaderElect, "leader-elect", o.LeaderElect, "run several replicas with one active (a Lease in the agent namespace)")
 	fs.IntVar(&o.Concurrency, "concurrency", o.Concurrency, "GitSyncs reconciled at the same time")
 	fs.IntVar(&o.ApplyWorkers, "apply-workers", o.ApplyWorkers, "parallel server-side apply requests per GitSync")

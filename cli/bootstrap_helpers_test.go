@@ -40,7 +40,7 @@ func (e *bootstrapEnv) startAgent() {
 	e.t.Helper()
 	p, err := harness.Start(harness.Command{Path: e.agent, Dir: e.t.TempDir(), Args: []string{
 		"--kubeconfig", e.c.Kubeconfig, "--agent-namespace", "seal-system",
-		"--metrics-bind-address", "0", "--health-probe-bind-address", "0",
+		"--metrics-bind-address", "0", "--health-probe-bind-address", "0", "--webhook-bind-address", "0",
 		"--data-dir", filepath.Join(e.t.TempDir(), "data"), "--log-format", "text",
 	}})
 	if err != nil {

@@ -150,7 +150,7 @@ func (u *uninstaller) run(ctx context.Context) error {
 		return err
 	}
 	for _, o := range objs {
-		if o.GetKind() == "CustomResourceDefinition" {
+		if o.GetKind() == "CustomResourceDefinition" && o.GetName() == "gitsyncs.seal.dev" {
 			// The CRD's deletion deletes every GitSync. The agent is
 			// stopped and its rights are gone by now; its finalizer would
 			// hold each GitSync (and so the CRD) for ever, and must not

@@ -28,6 +28,7 @@ func TestBuildObjects(t *testing.T) {
 	common := []string{
 		"Namespace /seal-system",
 		"CustomResourceDefinition /gitsyncs.seal.dev",
+		"CustomResourceDefinition /receivers.seal.dev",
 		"ServiceAccount seal-system/seal-agent",
 		"Role seal-system/seal-agent",
 		"ClusterRole /seal-agent",
@@ -44,6 +45,7 @@ func TestBuildObjects(t *testing.T) {
 			"ClusterRoleBinding /seal-agent-apply",
 			"ClusterRoleBinding /seal-agent-credentials",
 			"Service seal-system/seal-agent-metrics",
+			"Service seal-system/seal-agent-webhook",
 			"Deployment seal-system/seal-agent",
 		)},
 		{"tenant", manifests.Options{Tenant: true}, append(append([]string{}, common...),
@@ -52,6 +54,7 @@ func TestBuildObjects(t *testing.T) {
 			"ClusterRoleBinding /seal-agent",
 			"ClusterRoleBinding /seal-agent-impersonate",
 			"Service seal-system/seal-agent-metrics",
+			"Service seal-system/seal-agent-webhook",
 			"Deployment seal-system/seal-agent",
 			"ValidatingAdmissionPolicy /seal-agent-own-objects",
 			"ValidatingAdmissionPolicy /seal-gitsync-tenant",

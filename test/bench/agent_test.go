@@ -143,7 +143,7 @@ func measureAgent(b *testing.B, ctx context.Context, bins harness.Binaries, file
 	metricsAddr := freeAddr(b)
 	agent, err := harness.Start(harness.Command{Path: bins.Agent, Dir: b.TempDir(), Args: []string{
 		"--kubeconfig", kubeconfig, "--agent-namespace", agentNS,
-		"--metrics-bind-address", metricsAddr, "--health-probe-bind-address", "0",
+		"--metrics-bind-address", metricsAddr, "--health-probe-bind-address", "0", "--webhook-bind-address", "0",
 		"--data-dir", filepath.Join(dir, "data"), "--log-level", logLevel(),
 	}})
 	if err != nil {

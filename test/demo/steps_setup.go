@@ -149,6 +149,7 @@ func (d *demo) startAgent(ctx context.Context) error {
 		"--data-dir", "agent-data",
 		"--metrics-bind-address", "0",
 		"--health-probe-bind-address", "0",
+		"--webhook-bind-address", "0",
 		"--log-format", "text",
 	}
 	d.say.command(d.bins.Agent, args...)

@@ -29,9 +29,9 @@ import (
 // the installed Deployment, authenticated with a token of the Deployment's
 // service account, so what it may do is exactly what the install grants.
 // Only the paths and addresses are changed: the data dir to a temporary
-// one, metrics off, and the probe port to a free local one, where the
-// Deployment's liveness and readiness paths must answer 200. The agent is
-// stopped when the test ends.
+// one, metrics off, and the probe and webhook ports to free local ones
+// (the Deployment's liveness and readiness paths must answer 200 on the
+// probe port). The agent is stopped when the test ends.
 func startAgent(ctx context.Context, t *testing.T, dep *unstructured.Unstructured) {
 	t.Helper()
 	var d appsv1.Deployment
@@ -50,6 +50,8 @@ func startAgent(ctx context.Context, t *testing.T, dep *unstructured.Unstructure
 			a = "--metrics-bind-address=0"
 		case strings.HasPrefix(a, "--health-probe-bind-address="):
 			a = "--health-probe-bind-address=" + probe
+		case strings.HasPrefix(a, "--webhook-bind-address="):
+			a = "--webhook-bind-address=" + freeAddr(t)
 		}
 		args = append(args, a)
 	}

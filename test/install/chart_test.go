@@ -63,26 +63,28 @@ func TestChartLint(t *testing.T) {
 	}
 }
 
-// TestChartCRD checks that the chart's CRD is manifests/crd's, which `make
+// TestChartCRD checks that the chart's CRDs are manifests/crd's, which `make
 // generate` writes from the Go types. -update copies it.
 func TestChartCRD(t *testing.T) {
-	src := filepath.Join(root, "manifests", "crd", "seal.dev_gitsyncs.yaml")
-	dst := filepath.Join(chartDir, "files", "seal.dev_gitsyncs.yaml")
-	want, err := os.ReadFile(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if *update {
-		if err := os.WriteFile(dst, want, 0o644); err != nil {
+	for _, name := range []string{"seal.dev_gitsyncs.yaml", "seal.dev_receivers.yaml"} {
+		src := filepath.Join(root, "manifests", "crd", name)
+		dst := filepath.Join(chartDir, "files", name)
+		want, err := os.ReadFile(src)
+		if err != nil {
 			t.Fatal(err)
 		}
-	}
-	got, err := os.ReadFile(dst)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(want, got) {
-		t.Errorf("%s differs from %s: run go test ./test/install -run TestChartCRD -update", dst, src)
+		if *update {
+			if err := os.WriteFile(dst, want, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := os.ReadFile(dst)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(want, got) {
+			t.Errorf("%s differs from %s: run go test ./test/install -run TestChartCRD -update", dst, src)
+		}
 	}
 }
 
@@ -99,43 +101,43 @@ func TestChartRender(t *testing.T) {
 			"ClusterRole /rel-seal-agent", "ClusterRole /rel-seal-agent-credentials",
 			"ClusterRoleBinding /rel-seal-agent", "ClusterRoleBinding /rel-seal-agent-apply",
 			"ClusterRoleBinding /rel-seal-agent-credentials",
-			"CustomResourceDefinition /gitsyncs.seal.dev",
+			"CustomResourceDefinition /gitsyncs.seal.dev", "CustomResourceDefinition /receivers.seal.dev",
 			"Deployment ops/rel-seal-agent", "Role ops/rel-seal-agent", "RoleBinding ops/rel-seal-agent",
-			"Service ops/rel-seal-agent-metrics", "ServiceAccount ops/rel-seal-agent",
+			"Service ops/rel-seal-agent-metrics", "Service ops/rel-seal-agent-webhook", "ServiceAccount ops/rel-seal-agent",
 		},
 		wantArgs: []string{"--leader-elect", "--key-secret=seal-agent-key", "--cluster-name=default", "--data-dir=/var/cache/seal-agent",
-			"--metrics-bind-address=:8080", "--health-probe-bind-address=:8081", "--log-format=json"},
+			"--metrics-bind-address=:8080", "--health-probe-bind-address=:8081", "--webhook-bind-address=:9292", "--log-format=json"},
 	}, {
 		name: "tenant mode with GitSyncs",
 		vals: tenantValues("team-a", "team-b"),
 		wantKinds: []string{
 			"ClusterRole /rel-seal-agent", "ClusterRole /rel-seal-agent-impersonate",
 			"ClusterRoleBinding /rel-seal-agent",
-			"CustomResourceDefinition /gitsyncs.seal.dev",
+			"CustomResourceDefinition /gitsyncs.seal.dev", "CustomResourceDefinition /receivers.seal.dev",
 			"Deployment ops/rel-seal-agent",
 			"GitSync team-a/apps", "GitSync team-b/apps",
 			"Role ops/rel-seal-agent", "RoleBinding ops/rel-seal-agent",
 			"RoleBinding team-a/rel-seal-agent-impersonate",
 			"RoleBinding team-b/rel-seal-agent-impersonate",
-			"Service ops/rel-seal-agent-metrics", "ServiceAccount ops/rel-seal-agent",
+			"Service ops/rel-seal-agent-metrics", "Service ops/rel-seal-agent-webhook", "ServiceAccount ops/rel-seal-agent",
 			"ValidatingAdmissionPolicy /rel-seal-agent-gitsync-tenant", "ValidatingAdmissionPolicy /rel-seal-agent-own-objects",
 			"ValidatingAdmissionPolicyBinding /rel-seal-agent-gitsync-tenant", "ValidatingAdmissionPolicyBinding /rel-seal-agent-own-objects",
 		},
 		wantArgs: []string{"--leader-elect", "--key-secret=custom-key", "--cluster-name=default", "--data-dir=/var/cache/seal-agent",
-			"--metrics-bind-address=:8080", "--health-probe-bind-address=:8081", "--log-format=json"},
+			"--metrics-bind-address=:8080", "--health-probe-bind-address=:8081", "--webhook-bind-address=:9292", "--log-format=json"},
 	}, {
 		name: "one watched namespace, no leader election",
 		vals: map[string]any{"watchNamespace": "team-a", "leaderElection": false, "extraArgs": []any{"--concurrency=8"}},
 		wantKinds: []string{
 			"ClusterRole /rel-seal-agent", "ClusterRole /rel-seal-agent-credentials",
 			"ClusterRoleBinding /rel-seal-agent-apply",
-			"CustomResourceDefinition /gitsyncs.seal.dev",
+			"CustomResourceDefinition /gitsyncs.seal.dev", "CustomResourceDefinition /receivers.seal.dev",
 			"Deployment ops/rel-seal-agent", "Role ops/rel-seal-agent", "RoleBinding ops/rel-seal-agent",
 			"RoleBinding team-a/rel-seal-agent", "RoleBinding team-a/rel-seal-agent-credentials",
-			"Service ops/rel-seal-agent-metrics", "ServiceAccount ops/rel-seal-agent",
+			"Service ops/rel-seal-agent-metrics", "Service ops/rel-seal-agent-webhook", "ServiceAccount ops/rel-seal-agent",
 		},
 		wantArgs: []string{"--namespace=team-a", "--key-secret=seal-agent-key", "--cluster-name=default", "--data-dir=/var/cache/seal-agent",
-			"--metrics-bind-address=:8080", "--health-probe-bind-address=:8081", "--log-format=json", "--concurrency=8"},
+			"--metrics-bind-address=:8080", "--health-probe-bind-address=:8081", "--webhook-bind-address=:9292", "--log-format=json", "--concurrency=8"},
 	}, {
 		name: "tenant GitSync without an account",
 		vals: map[string]any{"rbac": map[string]any{"scope": "tenant"},
@@ -152,10 +154,10 @@ func TestChartRender(t *testing.T) {
 			"ClusterRoleBinding /rel-seal-agent-credentials",
 			"Deployment ops/rel-seal-agent", "PodDisruptionBudget ops/rel-seal-agent", "PrometheusRule ops/rel-seal-agent",
 			"Role ops/rel-seal-agent", "RoleBinding ops/rel-seal-agent",
-			"Service ops/rel-seal-agent-metrics", "ServiceAccount ops/rel-seal-agent", "ServiceMonitor ops/rel-seal-agent",
+			"Service ops/rel-seal-agent-metrics", "Service ops/rel-seal-agent-webhook", "ServiceAccount ops/rel-seal-agent", "ServiceMonitor ops/rel-seal-agent",
 		},
 		wantArgs: []string{"--leader-elect", "--key-secret=seal-agent-key", "--cluster-name=default", "--data-dir=/var/cache/seal-agent",
-			"--metrics-bind-address=:8080", "--health-probe-bind-address=:8081", "--log-format=json"},
+			"--metrics-bind-address=:8080", "--health-probe-bind-address=:8081", "--webhook-bind-address=:9292", "--log-format=json"},
 	}, {
 		name: "shard blue",
 		vals: map[string]any{"shard": "blue", "crds": map[string]any{"install": false},
@@ -166,10 +168,10 @@ func TestChartRender(t *testing.T) {
 			"ClusterRoleBinding /rel-seal-agent-credentials",
 			"Deployment ops/rel-seal-agent", "GitSync ops/apps",
 			"Role ops/rel-seal-agent", "RoleBinding ops/rel-seal-agent",
-			"Service ops/rel-seal-agent-metrics", "ServiceAccount ops/rel-seal-agent",
+			"Service ops/rel-seal-agent-metrics", "Service ops/rel-seal-agent-webhook", "ServiceAccount ops/rel-seal-agent",
 		},
-		wantArgs: []string{"--leader-elect", "--shard=blue", "--key-secret=seal-agent-key", "--data-dir=/var/cache/seal-agent",
-			"--metrics-bind-address=:8080", "--health-probe-bind-address=:8081", "--log-format=json"},
+		wantArgs: []string{"--leader-elect", "--shard=blue", "--key-secret=seal-agent-key", "--cluster-name=default", "--data-dir=/var/cache/seal-agent",
+			"--metrics-bind-address=:8080", "--health-probe-bind-address=:8081", "--webhook-bind-address=:9292", "--log-format=json"},
 	}, {
 		name:    "a shard that is no DNS label",
 		vals:    map[string]any{"shard": "Blue_1"},
@@ -182,6 +184,32 @@ func TestChartRender(t *testing.T) {
 		name:    "an unknown nested value",
 		vals:    map[string]any{"serviceMonitor": map[string]any{"enable": true}},
 		wantErr: "enable",
+	}, {
+		name: "webhook over TLS from a Secret, on a LoadBalancer",
+		vals: map[string]any{"webhook": map[string]any{"tls": map[string]any{"secretName": "webhook-tls"}, "service": map[string]any{"type": "LoadBalancer"}},
+			"crds": map[string]any{"install": false}},
+		wantKinds: []string{
+			"ClusterRole /rel-seal-agent", "ClusterRole /rel-seal-agent-credentials",
+			"ClusterRoleBinding /rel-seal-agent", "ClusterRoleBinding /rel-seal-agent-apply",
+			"ClusterRoleBinding /rel-seal-agent-credentials",
+			"Deployment ops/rel-seal-agent", "Role ops/rel-seal-agent", "RoleBinding ops/rel-seal-agent",
+			"Service ops/rel-seal-agent-metrics", "Service ops/rel-seal-agent-webhook", "ServiceAccount ops/rel-seal-agent",
+		},
+		wantArgs: []string{"--leader-elect", "--key-secret=seal-agent-key", "--cluster-name=default", "--data-dir=/var/cache/seal-agent",
+			"--metrics-bind-address=:8080", "--health-probe-bind-address=:8081", "--webhook-bind-address=:9292",
+			"--webhook-cert-dir=/etc/seal-agent/webhook-tls", "--log-format=json"},
+	}, {
+		name: "webhook off",
+		vals: map[string]any{"webhook": map[string]any{"enabled": false}, "crds": map[string]any{"install": false}},
+		wantKinds: []string{
+			"ClusterRole /rel-seal-agent", "ClusterRole /rel-seal-agent-credentials",
+			"ClusterRoleBinding /rel-seal-agent", "ClusterRoleBinding /rel-seal-agent-apply",
+			"ClusterRoleBinding /rel-seal-agent-credentials",
+			"Deployment ops/rel-seal-agent", "Role ops/rel-seal-agent", "RoleBinding ops/rel-seal-agent",
+			"Service ops/rel-seal-agent-metrics", "ServiceAccount ops/rel-seal-agent",
+		},
+		wantArgs: []string{"--leader-elect", "--key-secret=seal-agent-key", "--cluster-name=default", "--data-dir=/var/cache/seal-agent",
+			"--metrics-bind-address=:8080", "--health-probe-bind-address=:8081", "--webhook-bind-address=0", "--log-format=json"},
 	}, {
 		name:    "unknown rbac scope",
 		vals:    map[string]any{"rbac": map[string]any{"scope": "namespace"}},

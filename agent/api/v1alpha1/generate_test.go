@@ -35,6 +35,8 @@ func TestGeneratedFilesAreUpToDate(t *testing.T) {
 	tests := []struct{ generated, committed string }{
 		{filepath.Join(objDir, "zz_generated.deepcopy.go"), "zz_generated.deepcopy.go"},
 		{filepath.Join(crdDir, "seal.dev_gitsyncs.yaml"), filepath.Join(moduleRoot, "manifests", "crd", "seal.dev_gitsyncs.yaml")},
+		{filepath.Join(crdDir, "seal.dev_receivers.yaml"), filepath.Join(moduleRoot, "manifests", "crd", "seal.dev_receivers.yaml")},
+		{filepath.Join(crdDir, "seal.dev_receivers.yaml"), filepath.Join(moduleRoot, "charts", "seal-agent", "files", "seal.dev_receivers.yaml")},
 	}
 	for _, tt := range tests {
 		want, err := os.ReadFile(tt.generated)
@@ -53,7 +55,7 @@ func TestGeneratedFilesAreUpToDate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(entries) != 1 {
-		t.Errorf("controller-gen wrote %d CRDs, want 1 (seal.dev_gitsyncs.yaml)", len(entries))
+	if len(entries) != 2 {
+		t.Errorf("controller-gen wrote %d CRDs, want 2 (seal.dev_gitsyncs.yaml, seal.dev_receivers.yaml)", len(entries))
 	}
 }

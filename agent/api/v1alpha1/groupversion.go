@@ -12,9 +12,9 @@ var GroupVersion = schema.GroupVersion{Group: "seal.dev", Version: "v1alpha1"}
 // Kind is the kind of GitSync objects.
 const Kind = "GitSync"
 
-// AddToScheme registers GitSync and GitSyncList with s.
+// AddToScheme registers GitSync, Receiver and their lists with s.
 func AddToScheme(s *runtime.Scheme) error {
-	s.AddKnownTypes(GroupVersion, &GitSync{}, &GitSyncList{})
+	s.AddKnownTypes(GroupVersion, &GitSync{}, &GitSyncList{}, &Receiver{}, &ReceiverList{})
 	metav1.AddToGroupVersion(s, GroupVersion)
 	return nil
 }

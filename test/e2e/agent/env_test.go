@@ -78,6 +78,7 @@ func (e *env) startAgent(extra ...string) {
 		"--agent-namespace", e.ns,
 		"--metrics-bind-address", "0",
 		"--health-probe-bind-address", "0",
+		"--webhook-bind-address", "0",
 		"--data-dir", filepath.Join(e.dir, "data"),
 		"--log-format", "json",
 	}, extra...)

@@ -244,7 +244,7 @@ func newStory(t *testing.T) *story {
 // agentArgs are newEnv's agent flags (for a start that is expected to fail).
 func (s *story) agentArgs() []string {
 	return []string{"--kubeconfig", kube.Kubeconfig, "--namespace", s.ns, "--agent-namespace", s.ns,
-		"--metrics-bind-address", "0", "--health-probe-bind-address", "0",
+		"--metrics-bind-address", "0", "--health-probe-bind-address", "0", "--webhook-bind-address", "0",
 		"--data-dir", filepath.Join(s.dir, "data"), "--log-format", "json"}
 }
 

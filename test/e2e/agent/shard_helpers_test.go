@@ -30,6 +30,7 @@ func (e *env) startReplica(dataDir string, extra ...string) *harness.Process {
 		"--agent-namespace", e.ns,
 		"--metrics-bind-address", "0",
 		"--health-probe-bind-address", "0",
+		"--webhook-bind-address", "0",
 		"--data-dir", filepath.Join(e.dir, dataDir),
 		"--log-format", "json",
 	}, extra...)

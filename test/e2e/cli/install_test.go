@@ -210,8 +210,8 @@ func TestInstall(t *testing.T) {
 			t.Errorf("second bootstrap changed something: %q", line)
 		}
 	}
-	if strings.Count(again.Stdout, "  unchanged  ") != 15 {
-		t.Errorf("second bootstrap: want 15 unchanged objects and rule:\n%s", again.Stdout)
+	if strings.Count(again.Stdout, "  unchanged  ") != 17 {
+		t.Errorf("second bootstrap: want 17 unchanged objects and rule:\n%s", again.Stdout)
 	}
 	if installRead(t, sopsConfig) != before {
 		t.Errorf(".sops.yaml changed on the second run")
@@ -234,7 +234,7 @@ func (e *installEnv) startAgent() *harness.Process {
 	e.t.Helper()
 	p, err := harness.Start(harness.Command{Path: bin.Agent, Dir: e.t.TempDir(), Args: []string{
 		"--kubeconfig", e.kube.Kubeconfig, "--agent-namespace", "seal-system",
-		"--metrics-bind-address", "0", "--health-probe-bind-address", "0",
+		"--metrics-bind-address", "0", "--health-probe-bind-address", "0", "--webhook-bind-address", "0",
 		"--data-dir", filepath.Join(e.t.TempDir(), "data"),
 	}})
 	if err != nil {
