@@ -74,14 +74,16 @@ func DefaultOptions(addr, certDir string) Options {
 // Server answers webhook deliveries.
 type Server struct {
 	opts Options
-	// receivers reads Receivers through the IndexWebhookPath index and
-	// GitSyncs (both cached); it also patches GitSyncs.
+	// client reads Receivers through the IndexWebhookPath index (cached)
+	// and patches GitSyncs.
 	client client.Client
-	// secrets reads the Receivers' Secrets (uncached: the agent keeps no
-	// copy of Secrets).
-	secrets client.Reader
-	log     logr.Logger
-	now     func() time.Time
+	// live reads, uncached, the Receivers' Secrets (the agent keeps no copy
+	// of Secrets) and the GitSyncs a push may trigger: the agent's cache
+	// holds only its own shard's GitSyncs, while a webhook Service sends a
+	// delivery to any shard's agent.
+	live client.Reader
+	log  logr.Logger
+	now  func() time.Time
 
 	overall *rate.Limiter
 	mu      sync.Mutex
@@ -90,9 +92,9 @@ type Server struct {
 
 // NewServer builds a server; c must be able to list Receivers by
 // IndexWebhookPath.
-func NewServer(opts Options, c client.Client, secrets client.Reader, log logr.Logger) *Server {
+func NewServer(opts Options, c client.Client, live client.Reader, log logr.Logger) *Server {
 	return &Server{
-		opts: opts, client: c, secrets: secrets, log: log, now: time.Now,
+		opts: opts, client: c, live: live, log: log, now: time.Now,
 		overall: rate.NewLimiter(opts.Overall, opts.OverallBurst),
 		limits:  map[types.NamespacedName]*rate.Limiter{},
 	}
@@ -205,7 +207,7 @@ func (s *Server) authenticate(r *http.Request, body []byte) (*v1alpha1.Receiver,
 	rcv := &list.Items[0]
 	var secret corev1.Secret
 	key := client.ObjectKey{Namespace: rcv.Namespace, Name: rcv.Spec.SecretRef.Name}
-	if err := s.secrets.Get(r.Context(), key, &secret); err != nil {
+	if err := s.live.Get(r.Context(), key, &secret); err != nil {
 		return nil, fmt.Sprintf("receiver %s/%s: reading Secret %s: %v", rcv.Namespace, rcv.Name, key, err)
 	}
 	token := secret.Data[v1alpha1.ReceiverTokenKey]
@@ -250,7 +252,7 @@ func (s *Server) trigger(ctx context.Context, rcv *v1alpha1.Receiver, push *Push
 		opts = append(opts, client.MatchingLabelsSelector{Selector: sel})
 	}
 	var syncs v1alpha1.GitSyncList
-	if err := s.client.List(ctx, &syncs, opts...); err != nil {
+	if err := s.live.List(ctx, &syncs, opts...); err != nil {
 		return nil, fmt.Errorf("listing GitSyncs in %s: %w", rcv.Namespace, err)
 	}
 	var names []string

@@ -2,14 +2,17 @@ package receiver
 
 import (
 	"bytes"
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/go-logr/logr"
 	"github.com/google/go-cmp/cmp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/seal-gitops/seal/agent/api/v1alpha1"
 )
@@ -279,5 +282,32 @@ func TestOnlyPOST(t *testing.T) {
 		if rec.Code != http.StatusMethodNotAllowed {
 			t.Errorf("%s: status %d, want 405", method, rec.Code)
 		}
+	}
+}
+
+// shardCache is the agent's cached client of another shard: it lists no
+// GitSyncs, as a cache filtered by the seal.dev/shard label holds none of
+// the default shard's.
+type shardCache struct{ client.Client }
+
+func (c shardCache) List(ctx context.Context, list client.ObjectList, opts ...client.ListOption) error {
+	if _, ok := list.(*v1alpha1.GitSyncList); ok {
+		return nil
+	}
+	return c.Client.List(ctx, list, opts...)
+}
+
+// A webhook Service sends a delivery to any shard's agent: the GitSyncs a
+// push triggers are read live, not from the agent's own shard's cache.
+func TestAnyShardsAgentTriggersEveryShardsGitSyncs(t *testing.T) {
+	pc := providerCases()[0]
+	w := newWorld(t, pc.provider, pc.httpsURL, pc.sshURL, nil, nil)
+	w.srv = NewServer(DefaultOptions(":0", ""), shardCache{w.client}, w.client, logr.Discard())
+	body := readTestdata(t, pc.payload)
+	if rec := w.post(w.rcv.WebhookPath(), pc.sign(body, testToken), body); rec.Code != http.StatusOK {
+		t.Fatalf("status %d, want 200; body %q", rec.Code, rec.Body)
+	}
+	if diff := cmp.Diff([]string{"team/match", "team/match-ssh"}, w.triggered()); diff != "" {
+		t.Errorf("GitSyncs triggered (-want +got):\n%s", diff)
 	}
 }

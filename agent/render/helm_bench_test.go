@@ -67,7 +67,7 @@ func TestRenderSealAgentChart(t *testing.T) {
 			t.Errorf("%s %s is owned by %q", o.GetKind(), o.GetName(), res.Owners[i])
 		}
 	}
-	if kinds["Deployment"] != 1 || kinds["CustomResourceDefinition"] != 1 || kinds["ServiceAccount"] != 1 {
+	if kinds["Deployment"] != 1 || kinds["CustomResourceDefinition"] != 2 || kinds["ServiceAccount"] != 1 {
 		t.Errorf("kinds rendered: %v", kinds)
 	}
 	if r := res.Releases[0]; r.Chart != "charts/seal-agent" || r.Version != "0.2.0" || r.Objects != len(res.Objects) {
