@@ -59,11 +59,11 @@ func TestServerErrorKeepsTheCache(t *testing.T) {
 		{"garbage", func(w http.ResponseWriter) {
 			w.Header().Set("Content-Type", "application/x-git-upload-pack-advertisement")
 			w.Write([]byte("zzzz this is not pkt-line\x00\xff<html>nonsense</html>\n"))
-		}, "invalid pkt-len"},
+		}, "not the git protocol"},
 		{"malformed advertisement", func(w http.ResponseWriter) {
 			w.Header().Set("Content-Type", "application/x-git-upload-pack-advertisement")
 			w.Write([]byte("001e# service=git-upload-pack\n0000000bnonsense0000"))
-		}, "pkt-line"},
+		}, "not the git protocol"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			x := newFixture(t)

@@ -106,6 +106,8 @@ func describe(ctx context.Context, err error, display string, secrets ...string)
 		e.kind, e.msg = ErrRefNotFound, display+": the repository is empty: push a first commit"
 	case errors.As(err, &dnsErr), errors.As(err, &opErr) && opErr.Op == "dial":
 		e.kind, e.msg = ErrUnreachable, display+": cannot connect: "+err.Error()
+	case isGarbledAnswer(err):
+		e.msg = display + ": the server's answer is not the git protocol (a proxy or a login page in the way?): " + err.Error()
 	case errors.Is(err, errCache):
 		e.kind, e.msg = errCache, display+": "+err.Error()
 	default:
