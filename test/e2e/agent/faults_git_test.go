@@ -184,7 +184,7 @@ func TestFaultGitServer(t *testing.T) {
 				t.Fatal("no pack file in the agent's git cache after the first sync")
 			}
 			server.set(tc.fault)
-			s.change()
+			s.change(nil)
 			msg := e.waitFailed("apps", v1alpha1.ReasonGitFetchFailed)
 			t.Logf("Ready message while %s: %s", tc.name, msg)
 			for _, want := range []string{server.addr, tc.mention} {

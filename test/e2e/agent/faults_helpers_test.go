@@ -34,14 +34,19 @@ func newFaultScene(e *env, interval time.Duration, pw1, pw2 string, mutate func(
 	return s
 }
 
-// change commits the second revision and asks for a sync.
-func (s *faultScene) change() {
+// change commits the second revision, with extra files (nil deletes) if
+// any, and asks for a sync.
+func (s *faultScene) change(extra map[string][]byte) {
 	s.e.t.Helper()
-	s.second = s.e.commit("second", map[string][]byte{
+	files := map[string][]byte{
 		"apps/config.yaml": configMap("web-config", "changed"),
 		"apps/keep.yaml":   nil,
 		"apps/db.yaml":     s.e.seal(secretManifest("db", s.pw2), s.pw2),
-	})
+	}
+	for name, content := range extra {
+		files[name] = content
+	}
+	s.second = s.e.commit("second", files)
 }
 
 // checkFirstIntact checks that the cluster still holds the first revision

@@ -35,7 +35,7 @@ func TestFaultAPIServerAnswers429(t *testing.T) {
 	proxy.Throttle(func(r *http.Request) bool {
 		return !strings.Contains(r.URL.Path, "/gitsyncs") && !strings.Contains(r.URL.Path, "/events")
 	})
-	s.change()
+	s.change(nil)
 	msg := e.waitFailed("apps", v1alpha1.ReasonGitFetchFailed)
 	t.Logf("Ready message while throttled: %s", msg)
 	for _, want := range []string{"Too many requests", "apps-git"} {
