@@ -11,6 +11,8 @@ import (
 
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/format/pktline"
+	"github.com/go-git/go-git/v5/plumbing/protocol/packp"
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 	"golang.org/x/crypto/ssh/knownhosts"
@@ -104,6 +106,8 @@ func describe(ctx context.Context, err error, display string, secrets ...string)
 		e.kind, e.msg = ErrRefNotFound, display+": the repository is empty: push a first commit"
 	case errors.As(err, &dnsErr), errors.As(err, &opErr) && opErr.Op == "dial":
 		e.kind, e.msg = ErrUnreachable, display+": cannot connect: "+err.Error()
+	case isGarbledAnswer(err):
+		e.msg = display + ": the server's answer is not the git protocol (a proxy or a login page in the way?): " + err.Error()
 	case errors.Is(err, errCache):
 		e.kind, e.msg = errCache, display+": "+err.Error()
 	default:
@@ -150,7 +154,20 @@ func isRemote(err error) bool {
 	if errors.As(err, &unexpected) && errors.As(unexpected.Err, &status) {
 		return true
 	}
-	return errors.Is(err, git.NoMatchingRefSpecError{}) || errors.As(err, &netErr) || errors.As(err, &status)
+	return errors.Is(err, git.NoMatchingRefSpecError{}) || errors.As(err, &netErr) || errors.As(err, &status) ||
+		isGarbledAnswer(err)
+}
+
+// isGarbledAnswer reports whether err is go-git failing to parse the
+// server's pkt-lines or its ref advertisement: errors that only come off
+// the wire (a proxy or portal answering HTML, say), never from reading the
+// cache, so they must not cost the cache. Pack-file errors are left out:
+// a damaged cache raises those too.
+func isGarbledAnswer(err error) bool {
+	var unexpectedData *packp.ErrUnexpectedData
+	return errors.Is(err, pktline.ErrInvalidPktLen) || errors.Is(err, pktline.ErrInvalidErrorLine) ||
+		errors.Is(err, packp.ErrEmptyAdvRefs) || errors.Is(err, packp.ErrEmptyInput) ||
+		errors.As(err, &unexpectedData)
 }
 
 // displayURL is rawURL without userinfo, for messages. scp-like URLs

@@ -23,6 +23,9 @@ type CountingProxy struct {
 	writes atomic.Int64
 	reads  atomic.Int64
 
+	throttle  atomic.Pointer[func(*http.Request) bool]
+	throttled atomic.Int64
+
 	mu       sync.Mutex
 	writeLog []string // "METHOD path" of each write since the last Reset
 }
@@ -44,6 +47,14 @@ func NewCountingProxy(cfg *rest.Config) (*CountingProxy, error) {
 		FlushInterval: -1, // watches stream
 	}
 	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if reject := p.throttle.Load(); reject != nil && (*reject)(r) {
+			p.throttled.Add(1)
+			w.Header().Set("Retry-After", "1")
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusTooManyRequests)
+			fmt.Fprint(w, `{"kind":"Status","apiVersion":"v1","status":"Failure","message":"Too many requests, please try again later.","reason":"TooManyRequests","details":{"retryAfterSeconds":1},"code":429}`)
+			return
+		}
 		switch r.Method {
 		case http.MethodGet, http.MethodHead, http.MethodOptions:
 			p.reads.Add(1)
@@ -80,6 +91,20 @@ func (p *CountingProxy) WriteRequests() []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return append([]string(nil), p.writeLog...)
+}
+
+// Throttle makes the proxy answer the requests reject matches with 429
+// Too Many Requests and Retry-After: 1, as the API server's priority and
+// fairness does when a flow's queue is full, instead of forwarding them;
+// nil forwards everything again. It returns how many requests were
+// answered 429 since the last call.
+func (p *CountingProxy) Throttle(reject func(*http.Request) bool) int64 {
+	if reject == nil {
+		p.throttle.Store(nil)
+	} else {
+		p.throttle.Store(&reject)
+	}
+	return p.throttled.Swap(0)
 }
 
 // Kubeconfig writes, into dir, a kubeconfig that reaches the apiserver
