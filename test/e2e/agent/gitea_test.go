@@ -139,7 +139,7 @@ func (f *forge) waitStatus(sha, statusContext, state string) gitea.CommitStatus 
 func TestGiteaReceivesCommitStatuses(t *testing.T) {
 	f := newForge(newEnv(t, "--allowed-networks", "127.0.0.0/8"))
 	const password = "gitea-e2e-password-5c2e"
-	sctx := "seal/" + f.ns + "/apps"
+	sctx := "seal/default/" + f.ns + "/apps" // seal/CLUSTER/NAMESPACE/GITSYNC; no --cluster-name
 	f.createGitSync("apps", nil)
 	good := f.push("app", map[string][]byte{
 		"apps/config.yaml": configMap("web-config", "hello"),
