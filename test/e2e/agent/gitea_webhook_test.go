@@ -176,8 +176,8 @@ func short(sha string) string {
 
 // TestGiteaWebhookForgeDownMidSync: a push delivered by Gitea's webhook
 // starts a sync that waits for a Deployment's rollout (pending posted);
-// Gitea stops while it waits. The rollout completes: the sync succeeds,
-// Ready True, CommitStatusReported False. Gitea comes back: success is
+// Gitea stops while it waits. The rollout completes: the sync succeeds
+// (lastAppliedRevision), CommitStatusReported False. Gitea comes back: success is
 // posted on the commit without another push (the agent retries the post
 // on its next sync, within a minute, although the interval is an hour).
 func TestGiteaWebhookForgeDownMidSync(t *testing.T) {
@@ -203,24 +203,32 @@ func TestGiteaWebhookForgeDownMidSync(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.waitStatus(web, sctx, "pending")
-	f.eventually(30*time.Second, "the health wait", func() (bool, error) {
+	healthWait := func() (bool, error) {
 		c := meta.FindStatusCondition(f.get("apps").Status.Conditions, v1alpha1.ConditionReconciling)
 		return c != nil && c.Reason == v1alpha1.ReasonProgressing, nil
-	})
+	}
+	f.eventually(30*time.Second, "the health wait", healthWait)
+	// Gitea may deliver a push more than once (the agent logs "webhook
+	// push" twice for one push); a later delivery cuts the waiting sync
+	// short and starts a new one that fetches. Let it fetch while Gitea is
+	// still up, so that Gitea stops mid health wait, not mid fetch.
+	time.Sleep(3 * time.Second)
+	f.eventually(30*time.Second, "the health wait after every delivery", healthWait)
 	if err := f.gitea.Down(); err != nil {
 		t.Fatal(err)
 	}
 	f.rollOut("web")
-	f.waitApplied("apps", web)
-	f.eventually(60*time.Second, "CommitStatusReported=False while Gitea is down", func() (bool, error) {
+	// The sync succeeds (lastAppliedRevision) and its success post fails.
+	// Ready is not checked: Gitea is also the Git host, so a sync that
+	// starts while it is down (the agent may start one at once, for a
+	// second delivery of the same push) fails its fetch, GitFetchFailed.
+	f.eventually(60*time.Second, "applied, and CommitStatusReported=False for success on "+web[:8], func() (bool, error) {
 		c := f.commitStatusCondition("apps")
-		return c != nil && c.Status == metav1.ConditionFalse, nil
+		return f.get("apps").Status.LastAppliedRevision == web && c != nil && c.Status == metav1.ConditionFalse &&
+			strings.Contains(c.Message, "success for "+web[:12]), nil
 	})
 	c := f.commitStatusCondition("apps")
 	t.Logf("while Gitea is down: CommitStatusReported %s %s: %s", c.Status, c.Reason, c.Message)
-	if ready := meta.FindStatusCondition(f.get("apps").Status.Conditions, v1alpha1.ConditionReady); ready == nil || ready.Status != metav1.ConditionTrue {
-		t.Fatalf("Ready = %+v while Gitea is down, want True", ready)
-	}
 
 	if err := f.gitea.Up(f.ctx); err != nil {
 		t.Fatal(err)
