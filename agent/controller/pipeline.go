@@ -107,6 +107,8 @@ const (
 	StagePrune     = "prune"
 	StageHealth    = "health"
 	StageNotify    = "notify"
+	// StagePending posts the pending commit status of a fetched revision.
+	StagePending = "pending"
 )
 
 // Outcome is what one sync did, whatever stage it stopped at.
@@ -178,7 +180,7 @@ func (s *Stages) run(parent context.Context, gs *v1alpha1.GitSync, o *Outcome) *
 	o.Revision, o.Author, o.Subject = rev.SHA, rev.Author, rev.Subject
 	if s.Notify != nil {
 		s.Notify.Started(parent, gs, rev.SHA)
-		done(StageNotify)
+		done(StagePending)
 	}
 	if o.Signer, err = s.Verify.Verify(ctx, gs, rev); err != nil {
 		done(StageVerify)

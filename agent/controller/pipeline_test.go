@@ -143,7 +143,7 @@ type fakeNotifier struct {
 }
 
 func (f *fakeNotifier) Started(context.Context, *v1alpha1.GitSync, string) {
-	*f.calls = append(*f.calls, StageNotify)
+	*f.calls = append(*f.calls, StagePending)
 }
 
 func (f *fakeNotifier) Notify(_ context.Context, _ *v1alpha1.GitSync, o *Outcome) error {
@@ -177,7 +177,7 @@ func TestPipeline(t *testing.T) {
 	}{
 		{
 			name:      "success applies, prunes what left Git, waits for health and notifies",
-			calls:     []string{StageSource, StageNotify, StageVerify, StageRender, StageSealCheck, StageApply, StagePrune, StageHealth, StageNotify},
+			calls:     []string{StageSource, StagePending, StageVerify, StageRender, StageSealCheck, StageApply, StagePrune, StageHealth, StageNotify},
 			inventory: []string{"a", "b"},
 			pruned:    []string{"old1", "old2"},
 		},
@@ -206,7 +206,7 @@ func TestPipeline(t *testing.T) {
 		{
 			name:   "an unsigned commit renders nothing",
 			set:    func(s *Stages, _ *v1alpha1.GitSync) { s.Verify.(*fakeVerifier).err = errors.New("no signature") },
-			calls:  []string{StageSource, StageNotify, StageVerify, StageNotify},
+			calls:  []string{StageSource, StagePending, StageVerify, StageNotify},
 			reason: v1alpha1.ReasonVerificationFailed,
 		},
 		{
@@ -214,7 +214,7 @@ func TestPipeline(t *testing.T) {
 			set: func(s *Stages, _ *v1alpha1.GitSync) {
 				s.Render.(*fakeRenderer).err = errors.New("apps/a.yaml: bad YAML")
 			},
-			calls:  []string{StageSource, StageNotify, StageVerify, StageRender, StageNotify},
+			calls:  []string{StageSource, StagePending, StageVerify, StageRender, StageNotify},
 			reason: v1alpha1.ReasonRenderFailed,
 		},
 		{
@@ -222,7 +222,7 @@ func TestPipeline(t *testing.T) {
 			set: func(s *Stages, _ *v1alpha1.GitSync) {
 				s.Render.(*fakeRenderer).err = &decryptError{err: fmt.Errorf("apps/s.yaml: %w", crypto.ErrNoMatchingIdentity)}
 			},
-			calls:   []string{StageSource, StageNotify, StageVerify, StageRender, StageNotify},
+			calls:   []string{StageSource, StagePending, StageVerify, StageRender, StageNotify},
 			reason:  v1alpha1.ReasonDecryptionFailed,
 			stalled: true,
 		},
@@ -231,7 +231,7 @@ func TestPipeline(t *testing.T) {
 			set: func(s *Stages, _ *v1alpha1.GitSync) {
 				s.Render.(*fakeRenderer).err = &decryptError{err: crypto.ErrMACMismatch}
 			},
-			calls:  []string{StageSource, StageNotify, StageVerify, StageRender, StageNotify},
+			calls:  []string{StageSource, StagePending, StageVerify, StageRender, StageNotify},
 			reason: v1alpha1.ReasonDecryptionFailed,
 		},
 		{
@@ -239,7 +239,7 @@ func TestPipeline(t *testing.T) {
 			set: func(s *Stages, _ *v1alpha1.GitSync) {
 				s.Check.(*fakeChecker).err = errors.New("value moved to a ConfigMap")
 			},
-			calls:   []string{StageSource, StageNotify, StageVerify, StageRender, StageSealCheck, StageNotify},
+			calls:   []string{StageSource, StagePending, StageVerify, StageRender, StageSealCheck, StageNotify},
 			reason:  v1alpha1.ReasonSealViolation,
 			stalled: true,
 			message: "revision 0123456789ab: value moved",
@@ -247,7 +247,7 @@ func TestPipeline(t *testing.T) {
 		{
 			name:    "an empty render against a non-empty inventory is refused",
 			set:     func(s *Stages, _ *v1alpha1.GitSync) { s.Render.(*fakeRenderer).objects = nil },
-			calls:   []string{StageSource, StageNotify, StageVerify, StageRender, StageSealCheck, StageNotify},
+			calls:   []string{StageSource, StagePending, StageVerify, StageRender, StageSealCheck, StageNotify},
 			reason:  v1alpha1.ReasonEmptyRender,
 			message: "set spec.allowEmpty",
 		},
@@ -257,7 +257,7 @@ func TestPipeline(t *testing.T) {
 				s.Render.(*fakeRenderer).objects = nil
 				gs.Spec.AllowEmpty = true
 			},
-			calls:     []string{StageSource, StageNotify, StageVerify, StageRender, StageSealCheck, StageApply, StagePrune, StageHealth, StageNotify},
+			calls:     []string{StageSource, StagePending, StageVerify, StageRender, StageSealCheck, StageApply, StagePrune, StageHealth, StageNotify},
 			inventory: []string{},
 			pruned:    []string{"a", "old1", "old2"},
 		},
@@ -266,7 +266,7 @@ func TestPipeline(t *testing.T) {
 			set: func(s *Stages, _ *v1alpha1.GitSync) {
 				s.Apply.(*fakeApplier).applyErr = errors.New("Secret apps/s: invalid value " + secretValue)
 			},
-			calls:   []string{StageSource, StageNotify, StageVerify, StageRender, StageSealCheck, StageApply, StageNotify},
+			calls:   []string{StageSource, StagePending, StageVerify, StageRender, StageSealCheck, StageApply, StageNotify},
 			reason:  v1alpha1.ReasonApplyFailed,
 			message: "invalid value [redacted]",
 		},
@@ -276,7 +276,7 @@ func TestPipeline(t *testing.T) {
 				s.Apply.(*fakeApplier).pruneErr = errors.New("ConfigMap apps/old1: forbidden")
 				s.Apply.(*fakeApplier).keepStale = 1
 			},
-			calls:     []string{StageSource, StageNotify, StageVerify, StageRender, StageSealCheck, StageApply, StagePrune, StageNotify},
+			calls:     []string{StageSource, StagePending, StageVerify, StageRender, StageSealCheck, StageApply, StagePrune, StageNotify},
 			reason:    v1alpha1.ReasonPruneFailed,
 			inventory: []string{"a", "b", "old1"},
 			pruned:    []string{"old1", "old2"},
@@ -284,13 +284,13 @@ func TestPipeline(t *testing.T) {
 		{
 			name:      "prune off deletes nothing",
 			set:       func(_ *Stages, gs *v1alpha1.GitSync) { off := false; gs.Spec.Prune = &off },
-			calls:     []string{StageSource, StageNotify, StageVerify, StageRender, StageSealCheck, StageApply, StageHealth, StageNotify},
+			calls:     []string{StageSource, StagePending, StageVerify, StageRender, StageSealCheck, StageApply, StageHealth, StageNotify},
 			inventory: []string{"a", "b"},
 		},
 		{
 			name:      "health timeout fails the sync after recording the inventory",
 			set:       func(s *Stages, _ *v1alpha1.GitSync) { s.Health.(*fakeHealth).block = true },
-			calls:     []string{StageSource, StageNotify, StageVerify, StageRender, StageSealCheck, StageApply, StagePrune, StageHealth, StageNotify},
+			calls:     []string{StageSource, StagePending, StageVerify, StageRender, StageSealCheck, StageApply, StagePrune, StageHealth, StageNotify},
 			reason:    v1alpha1.ReasonHealthCheckFailed,
 			inventory: []string{"a", "b"},
 			pruned:    []string{"old1", "old2"},
@@ -299,7 +299,7 @@ func TestPipeline(t *testing.T) {
 		{
 			name:      "spec.wait false skips the health stage",
 			set:       func(s *Stages, _ *v1alpha1.GitSync) { s.Health = nil },
-			calls:     []string{StageSource, StageNotify, StageVerify, StageRender, StageSealCheck, StageApply, StagePrune, StageNotify},
+			calls:     []string{StageSource, StagePending, StageVerify, StageRender, StageSealCheck, StageApply, StagePrune, StageNotify},
 			inventory: []string{"a", "b"},
 			pruned:    []string{"old1", "old2"},
 		},
@@ -308,7 +308,7 @@ func TestPipeline(t *testing.T) {
 			set: func(s *Stages, _ *v1alpha1.GitSync) {
 				s.Notify.(*fakeNotifier).err = errors.New("401 from the Git host")
 			},
-			calls:     []string{StageSource, StageNotify, StageVerify, StageRender, StageSealCheck, StageApply, StagePrune, StageHealth, StageNotify},
+			calls:     []string{StageSource, StagePending, StageVerify, StageRender, StageSealCheck, StageApply, StagePrune, StageHealth, StageNotify},
 			inventory: []string{"a", "b"},
 			pruned:    []string{"old1", "old2"},
 			notifyErr: true,

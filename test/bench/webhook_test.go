@@ -197,7 +197,7 @@ func measureWebhook(b *testing.B, ctx context.Context, bins harness.Binaries, fi
 	for i, d := range m.sync {
 		if d == median {
 			var parts []string
-			for _, k := range []string{"source", "verify", "render", "sealcheck", "apply", "prune", "health", "notify"} {
+			for _, k := range []string{"source", "pending", "verify", "render", "sealcheck", "apply", "prune", "health", "notify"} {
 				if v, ok := lines[i][k]; ok {
 					parts = append(parts, fmt.Sprintf("%s %v", k, v))
 				}
