@@ -7,9 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
 	"github.com/seal-gitops/seal/agent/api/v1alpha1"
 	"github.com/seal-gitops/seal/test/gitea"
 )
@@ -172,88 +169,4 @@ func short(sha string) string {
 		return sha[:8]
 	}
 	return sha
-}
-
-// TestGiteaWebhookForgeDownMidSync: a push delivered by Gitea's webhook
-// starts a sync that waits for a Deployment's rollout (pending posted);
-// Gitea stops while it waits. The rollout completes: the sync succeeds
-// (lastAppliedRevision), CommitStatusReported False. Gitea comes back: success is
-// posted on the commit without another push (the agent retries the post
-// on its next sync, within a minute, although the interval is an hour).
-func TestGiteaWebhookForgeDownMidSync(t *testing.T) {
-	addr := freeAddr(t)
-	f := newForge(newEnv(t, "--allowed-networks", "127.0.0.0/8", "--webhook-bind-address", addr, "--cluster-name", "gitea-e2e"))
-	f.secrets = append(f.secrets, giteaHookSecret)
-	sctx := "seal/gitea-e2e/" + f.ns + "/apps"
-
-	first, err := f.repo.Commit("config", map[string][]byte{"apps/config.yaml": configMap("web-config", "v1")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.createGitSync("apps", waitWithHealth(5*time.Minute))
-	f.waitApplied("apps", first)
-	f.waitStatus(first, sctx, "success")
-	path := f.createReceiver("gitea", v1alpha1.ProviderGitea, giteaHookSecret)
-	if _, err := f.gitea.AddWebhook(f.ctx, f.repo.Owner, f.repo.Name, gitea.Webhook{URL: "http://" + addr + path, Secret: giteaHookSecret}); err != nil {
-		t.Fatal(err)
-	}
-
-	web, err := f.repo.Commit("web", map[string][]byte{"apps/web.yaml": deploymentNamed("web")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.waitStatus(web, sctx, "pending")
-	healthWait := func() (bool, error) {
-		c := meta.FindStatusCondition(f.get("apps").Status.Conditions, v1alpha1.ConditionReconciling)
-		return c != nil && c.Reason == v1alpha1.ReasonProgressing, nil
-	}
-	f.eventually(30*time.Second, "the health wait", healthWait)
-	// Gitea may deliver a push more than once (the agent logs "webhook
-	// push" twice for one push); a later delivery cuts the waiting sync
-	// short and starts a new one that fetches. Let it fetch while Gitea is
-	// still up, so that Gitea stops mid health wait, not mid fetch.
-	time.Sleep(3 * time.Second)
-	f.eventually(30*time.Second, "the health wait after every delivery", healthWait)
-	if err := f.gitea.Down(); err != nil {
-		t.Fatal(err)
-	}
-	f.rollOut("web")
-	// The sync succeeds (lastAppliedRevision) and its success post fails.
-	// Ready is not checked: Gitea is also the Git host, so a sync that
-	// starts while it is down (the agent may start one at once, for a
-	// second delivery of the same push) fails its fetch, GitFetchFailed.
-	f.eventually(60*time.Second, "applied, and CommitStatusReported=False for success on "+web[:8], func() (bool, error) {
-		c := f.commitStatusCondition("apps")
-		return f.get("apps").Status.LastAppliedRevision == web && c != nil && c.Status == metav1.ConditionFalse &&
-			strings.Contains(c.Message, "success for "+web[:12]), nil
-	})
-	c := f.commitStatusCondition("apps")
-	t.Logf("while Gitea is down: CommitStatusReported %s %s: %s", c.Status, c.Reason, c.Message)
-
-	if err := f.gitea.Up(f.ctx); err != nil {
-		t.Fatal(err)
-	}
-	var ok gitea.CommitStatus
-	f.eventually(2*time.Minute, "success posted on "+web[:8]+" once Gitea is back", func() (bool, error) {
-		got, err := f.gitea.CommitStatuses(f.ctx, f.repo.Owner, f.repo.Name, web)
-		if err != nil {
-			return false, err
-		}
-		for _, s := range got {
-			if s.Context == sctx && s.State == "success" {
-				ok = s
-				return true, nil
-			}
-		}
-		return false, nil
-	})
-	if got := states(f.statuses(web), sctx); !equalStates(got, "success", "pending") {
-		t.Errorf("statuses on %s, newest first: %v, want [success pending]", web[:8], got)
-	}
-	t.Logf("posted once Gitea was back: %q", ok.Description)
-	f.eventually(30*time.Second, "CommitStatusReported=True", func() (bool, error) {
-		c := f.commitStatusCondition("apps")
-		return c != nil && c.Status == metav1.ConditionTrue, nil
-	})
-	f.checkForgeHoldsNoSecrets(first, web)
 }
