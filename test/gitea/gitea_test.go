@@ -210,6 +210,28 @@ func TestWebhookDeliversASignedPush(t *testing.T) {
 	if diff := cmp.Diff(wantSum, gotSum); diff != "" {
 		t.Errorf("push payload (-want +got):\n%s", diff)
 	}
+
+	// Each push is delivered once: Gitea's hook queue may lag a push by
+	// seconds, so two quick pushes can arrive together, but never twice.
+	next, err := repo.Commit("deploy again", map[string][]byte{"cm.yaml": []byte("kind: ConfigMap\n# v2\n")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 30*time.Second, "the second push's delivery", func() bool { return len(rec.deliveries()) >= 2 })
+	time.Sleep(2 * time.Second) // room for a duplicate to show up
+	var afters []string
+	for _, d := range rec.deliveries() {
+		var p struct {
+			After string `json:"after"`
+		}
+		if err := json.Unmarshal(d.body, &p); err != nil {
+			t.Fatalf("delivery body is not JSON: %v", err)
+		}
+		afters = append(afters, p.After)
+	}
+	if diff := cmp.Diff([]string{sha, next}, afters); diff != "" {
+		t.Errorf("deliveries' after SHAs (-want +got):\n%s", diff)
+	}
 }
 
 func TestCommitStatusRoundTrip(t *testing.T) {
