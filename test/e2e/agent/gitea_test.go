@@ -119,8 +119,13 @@ func (f *forge) statuses(sha string) []gitea.CommitStatus {
 // and returns it.
 func (f *forge) waitStatus(sha, statusContext, state string) gitea.CommitStatus {
 	f.t.Helper()
+	return f.waitStatusWithin(30*time.Second, sha, statusContext, state)
+}
+
+func (f *forge) waitStatusWithin(timeout time.Duration, sha, statusContext, state string) gitea.CommitStatus {
+	f.t.Helper()
 	var found gitea.CommitStatus
-	f.eventually(30*time.Second, fmt.Sprintf("a %s status %q on %s in Gitea", state, statusContext, sha[:8]), func() (bool, error) {
+	f.eventually(timeout, fmt.Sprintf("a %s status %q on %s in Gitea", state, statusContext, sha[:8]), func() (bool, error) {
 		got, err := f.gitea.CommitStatuses(f.ctx, f.repo.Owner, f.repo.Name, sha)
 		if err != nil {
 			return false, err
