@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
@@ -60,9 +61,15 @@ func Start(opts Options) (*Cluster, error) {
 		BinaryAssetsDirectory: assets,
 		CRDDirectoryPaths:     opts.CRDDirs,
 		ErrorIfCRDPathMissing: true,
+		// envtest waits 20 s for kube-apiserver by default; on a loaded
+		// 2-core CI machine a cold start can take longer than that.
+		ControlPlaneStartTimeout: 2 * time.Minute,
+		ControlPlaneStopTimeout:  time.Minute,
 	}
 	cfg, err := env.Start()
 	if err != nil {
+		// A start that timed out can leave kube-apiserver or etcd running.
+		env.Stop()
 		return nil, fmt.Errorf("cluster: starting kube-apiserver and etcd from %s: %w", assets, err)
 	}
 	c := &Cluster{Config: cfg, env: env, kubectl: filepath.Join(assets, "kubectl")}
