@@ -87,7 +87,6 @@ func addCompletions(root *cobra.Command, f *Factory) {
 	}
 	noFiles := cobra.NoFileCompletions
 	outputs := map[string][]string{
-		"keys list": {"text", "json"},
 		"check":     {"text", "json"},
 		"version":   {"json", "yaml"},
 	}
