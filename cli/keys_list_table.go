@@ -72,9 +72,11 @@ func printKeysTable(streams IO, printer printers.ResourcePrinter, r keysReport, 
 	if err := printer.PrintObj(files, w); err != nil {
 		return fmt.Errorf("printing the files: %w", err)
 	}
-	fmt.Fprintln(w)
-	if err := printer.PrintObj(recipients, w); err != nil {
-		return fmt.Errorf("printing the recipients: %w", err)
+	if len(recipients.Rows) > 0 {
+		fmt.Fprintln(w)
+		if err := printer.PrintObj(recipients, w); err != nil {
+			return fmt.Errorf("printing the recipients: %w", err)
+		}
 	}
 	if w.err != nil {
 		return w.err
