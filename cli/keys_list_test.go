@@ -39,6 +39,7 @@ func TestKeysList(t *testing.T) {
 		{"keys-list.yaml", []string{"-o", "yaml"}, ""},
 		{"keys-list-name.txt", []string{"-o", "name"}, ""},
 		{"keys-list-jsonpath.txt", []string{"-o", `jsonpath={range .items[*]}{.fingerprint} {.stale} {.files}{"\n"}{end}`}, ""},
+		{"keys-list-jsonpath-stale.txt", []string{"-o", `jsonpath={range .items[?(@.stale==true)]}{.fingerprint}{"\n"}{end}`}, ""}, // the help's example
 		{"keys-list-go-template.txt", []string{"-o", `go-template={{range .files}}{{.file}} {{.status}}{{"\n"}}{{end}}`}, ""},
 	} {
 		t.Run(strings.Join(append([]string{tt.golden}, tt.args...), " "), func(t *testing.T) {
