@@ -94,7 +94,7 @@ flags.`,
 			return runCheck(cmd.Context(), f, opts)
 		},
 	}
-	cmd.Flags().StringVarP(&opts.Output, "output", "o", "text", "output `FORMAT`: text or json")
+	cmd.Flags().StringVarP(&opts.Output, "output", "o", "text", "output `FORMAT`: text or json (a report, not a listing: the -o formats of seal get and keys list do not apply)")
 	cmd.Flags().BoolVar(&opts.Staged, "staged", false, "check the files staged in git (the index) instead of the work tree")
 	return cmd
 }

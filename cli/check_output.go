@@ -6,7 +6,8 @@ import (
 	"io"
 )
 
-// Output formats of check and keys list.
+// Output formats of check (keys list and keys usage still take -o text,
+// deprecated, for their table).
 const (
 	outputText = "text"
 	outputJSON = "json"

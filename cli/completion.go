@@ -87,9 +87,8 @@ func addCompletions(root *cobra.Command, f *Factory) {
 	}
 	noFiles := cobra.NoFileCompletions
 	outputs := map[string][]string{
-		"keys list": {"text", "json"},
-		"check":     {"text", "json"},
-		"version":   {"json", "yaml"},
+		"check":   {"text", "json"},
+		"version": {"json", "yaml"},
 	}
 	for path, formats := range outputs {
 		flag(find(strings.Fields(path)...), "output", completeFormats(formats))

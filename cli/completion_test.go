@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"github.com/google/go-cmp/cmp"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -108,5 +109,29 @@ func TestVersionFlag(t *testing.T) {
 	got, err := expandShorthand(f, newRootCmd(f), []string{"-v", "s.yaml"})
 	if err != nil || strings.Join(got, " ") != "encrypt -v s.yaml" {
 		t.Errorf("-v s.yaml: %q, %v", got, err)
+	}
+}
+
+// TestCompleteListOutput: every command that lists things completes -o
+// with the same formats, in the same order.
+func TestCompleteListOutput(t *testing.T) {
+	for _, cmd := range [][]string{
+		{"get", "gitsyncs"},
+		{"status"},
+		{"history", "gitsync", "production"},
+		{"keys", "list"},
+		{"keys", "usage"},
+	} {
+		t.Run(strings.Join(cmd, " "), func(t *testing.T) {
+			r := runSeal(t, t.TempDir(), nil, "", append(append([]string{"__complete"}, cmd...), "-o", "")...)
+			if r.Code != ExitOK {
+				t.Fatalf("exit %d; stderr:\n%s", r.Code, r.Stderr)
+			}
+			golden(t, "complete-list-output.txt", r.Stdout)
+			r = runSeal(t, t.TempDir(), nil, "", append(append([]string{"__complete"}, cmd...), "--output=j")...)
+			if diff := cmp.Diff("json\njsonpath=\njsonpath-as-json=\n:4\n", r.Stdout); diff != "" {
+				t.Errorf("--output=j (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

@@ -8,8 +8,6 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
-	"k8s.io/cli-runtime/pkg/printers"
 )
 
 // getOptions are the flags and argument of seal get gitsyncs.
@@ -18,8 +16,7 @@ type getOptions struct {
 	Name          string
 	Namespace     string
 	AllNamespaces bool
-	NoHeaders     bool
-	Print         *genericclioptions.PrintFlags
+	Out           *listOutput
 }
 
 // gitSyncAliases are the names a GitSync goes by on the command line, as
@@ -70,12 +67,8 @@ one is not Ready; seal get always exits 0 once it could list them.`,
 	fl := cmd.Flags()
 	fl.StringVarP(&opts.Namespace, "namespace", "n", defaultAgentNamespace, "GitSyncs in `NAMESPACE`")
 	fl.BoolVarP(&opts.AllNamespaces, "all-namespaces", "A", false, "GitSyncs in every namespace, with a NAMESPACE column")
-	fl.BoolVar(&opts.NoHeaders, "no-headers", false, "leave out the table's header line")
-	opts.Print = genericclioptions.NewPrintFlags("")
-	opts.Print.AddFlags(cmd)
-	fl.Lookup("output").Usage = "output `FORMAT`: wide, json, yaml, name, jsonpath=…, jsonpath-as-json=…, go-template=… (default: a table)"
+	opts.Out = addListOutput(cmd)
 	opts.addKubeFlags(fl)
-	_ = cmd.RegisterFlagCompletionFunc("output", completeFormats([]string{"wide", "json", "yaml", "name", "jsonpath=", "jsonpath-as-json=", "go-template="}))
 	return cmd
 }
 
@@ -107,27 +100,11 @@ func runGet(ctx context.Context, f *Factory, opts *getOptions) error {
 	if opts.AllNamespaces && opts.Name != "" {
 		return usagef("a NAME cannot be combined with -A/--all-namespaces: pass -n NAMESPACE")
 	}
-	format := *opts.Print.OutputFormat
-	table := format == "" || format == "wide"
-	if !table && opts.NoHeaders {
-		return usagef("--no-headers applies only to the table (no -o, or -o wide), not to -o %s", format)
+	printer, err := opts.Out.printer(f.IO.Err, opts.AllNamespaces)
+	if err != nil {
+		return err
 	}
-	var printer printers.ResourcePrinter
-	if table {
-		printer = printers.NewTablePrinter(printers.PrintOptions{
-			Wide: format == "wide", NoHeaders: opts.NoHeaders, WithNamespace: opts.AllNamespaces,
-		})
-	} else {
-		p, err := opts.Print.ToPrinter()
-		if genericclioptions.IsNoCompatiblePrinterError(err) {
-			return withHint(usagef("--output %q: unknown format", format),
-				"use wide, json, yaml, name, jsonpath=TEMPLATE, jsonpath-as-json=TEMPLATE or go-template=TEMPLATE, or no -o for the table")
-		}
-		if err != nil {
-			return usagef("--output %s: %v", format, err)
-		}
-		printer = p
-	}
+	table := opts.Out.isTable()
 	c, where, err := opts.gitSyncClient(f)
 	if err != nil {
 		return err

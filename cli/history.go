@@ -2,16 +2,14 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/cli-runtime/pkg/printers"
+	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/yaml"
 
 	"github.com/seal-gitops/seal/agent/api/v1alpha1"
 )
@@ -21,8 +19,7 @@ type historyOptions struct {
 	kubeTarget
 	Name      string
 	Namespace string
-	Output    string
-	NoHeaders bool
+	Out       *listOutput
 }
 
 func newHistoryCmd(f *Factory) *cobra.Command {
@@ -39,14 +36,22 @@ func newHistoryGitSyncCmd(f *Factory) *cobra.Command {
 from its status.history: REVISION, AGE (when the sync finished), OUTCOME
 (Applied or Failed), REASON (the Ready reason), the objects CREATED,
 CONFIGURED, UNCHANGED and DELETED ("-" when the sync stopped before
-applying), the commit's AUTHOR and SUBJECT. A resync that found what the
-last one found adds no entry. -o json and -o yaml print the entries with
-the message of each.`,
+applying), the commit's AUTHOR and SUBJECT; -o wide adds the MESSAGE of
+each. A resync that found what the last one found adds no entry.
+
+-o json, yaml, name, jsonpath=… and go-template=… print a HistoryEntryList
+(apiVersion seal.dev/v1alpha1): gitSync {namespace, name}, and items of
+kind HistoryEntry named by their revision, with revision, author, subject,
+time, outcome, reason, message and counts. -o table, the table before,
+still works with a warning.`,
 		Example: `  # What happened to the production GitSync lately
   seal history gitsync production
 
   # The same as JSON
-  seal history gitsync production -n seal-system -o json`,
+  seal history gitsync production -n seal-system -o json
+
+  # The revisions that failed
+  seal history gitsync production -o jsonpath='{range .items[?(@.outcome=="Failed")]}{.revision}{"\n"}{end}'`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return usagef("seal history gitsync takes one NAME, got %d arguments", len(args))
@@ -60,28 +65,15 @@ the message of each.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVarP(&opts.Namespace, "namespace", "n", defaultAgentNamespace, "the GitSync's `NAMESPACE`")
-	fl.StringVarP(&opts.Output, "output", "o", "table", "output `FORMAT`: table, json or yaml")
-	fl.BoolVar(&opts.NoHeaders, "no-headers", false, "leave out the table's header line")
+	opts.Out = addListOutput(cmd, "table")
 	opts.addKubeFlags(fl)
-	_ = cmd.RegisterFlagCompletionFunc("output", completeFormats([]string{"table", "json", "yaml"}))
 	return cmd
 }
 
-// historyDocument is what -o json and -o yaml print.
-type historyDocument struct {
-	Namespace string                  `json:"namespace"`
-	Name      string                  `json:"name"`
-	History   []v1alpha1.HistoryEntry `json:"history"`
-}
-
 func runHistory(ctx context.Context, f *Factory, opts *historyOptions) error {
-	switch opts.Output {
-	case "table", "json", "yaml":
-	default:
-		return withHint(usagef("--output %q: unknown format", opts.Output), "use table, json or yaml")
-	}
-	if opts.NoHeaders && opts.Output != "table" {
-		return usagef("--no-headers applies only to the table, not to -o %s", opts.Output)
+	printer, err := opts.Out.printer(f.IO.Err, false)
+	if err != nil {
+		return err
 	}
 	c, where, err := opts.gitSyncClient(f)
 	if err != nil {
@@ -91,32 +83,25 @@ func runHistory(ctx context.Context, f *Factory, opts *historyOptions) error {
 	if err != nil {
 		return err
 	}
-	doc := historyDocument{Namespace: gs.Namespace, Name: gs.Name, History: gs.Status.History}
-	if doc.History == nil {
-		doc.History = []v1alpha1.HistoryEntry{}
-	}
-	switch opts.Output {
-	case "json":
-		b, err := json.MarshalIndent(doc, "", "    ")
-		if err != nil {
-			return fmt.Errorf("printing the history of GitSync %s/%s: %w", gs.Namespace, gs.Name, err)
+	var obj runtime.Object
+	if opts.Out.isTable() {
+		if len(gs.Status.History) == 0 {
+			fmt.Fprintf(f.IO.Err, "No history for GitSync %s/%s yet: the agent has handled no revision since it was created (or since an agent without history).\n", gs.Namespace, gs.Name)
+			return nil
 		}
-		_, err = fmt.Fprintf(f.IO.Out, "%s\n", b)
-		return err
-	case "yaml":
-		b, err := yaml.Marshal(doc)
-		if err != nil {
-			return fmt.Errorf("printing the history of GitSync %s/%s: %w", gs.Namespace, gs.Name, err)
+		obj = historyTable(gs.Status.History, f.Now())
+	} else {
+		list := historyList{APIVersion: outputAPIVersion, Kind: kindHistoryEntryList,
+			GitSync: gitSyncRef{Namespace: gs.Namespace, Name: gs.Name}, Items: []historyItem{}}
+		for _, e := range gs.Status.History {
+			list.Items = append(list.Items, historyItem{APIVersion: outputAPIVersion, Kind: kindHistoryEntry,
+				Metadata: objectName{Name: e.Revision}, HistoryEntry: e})
 		}
-		_, err = f.IO.Out.Write(b)
-		return err
+		if obj, err = listObject(&list); err != nil {
+			return err
+		}
 	}
-	if len(doc.History) == 0 {
-		fmt.Fprintf(f.IO.Err, "No history for GitSync %s/%s yet: the agent has handled no revision since it was created (or since an agent without history).\n", gs.Namespace, gs.Name)
-		return nil
-	}
-	p := printers.NewTablePrinter(printers.PrintOptions{NoHeaders: opts.NoHeaders})
-	if err := p.PrintObj(historyTable(doc.History, f.Now()), f.IO.Out); err != nil {
+	if err := printer.PrintObj(obj, f.IO.Out); err != nil {
 		return fmt.Errorf("printing the history of GitSync %s/%s: %w", gs.Namespace, gs.Name, err)
 	}
 	return nil
@@ -133,6 +118,7 @@ var historyColumns = []metav1.TableColumnDefinition{
 	{Name: "Deleted", Type: "string"},
 	{Name: "Author", Type: "string"},
 	{Name: "Subject", Type: "string"},
+	{Name: "Message", Type: "string", Priority: 1},
 }
 
 // historyTable lays the entries out for cli-runtime's table printer;
@@ -145,7 +131,7 @@ func historyTable(entries []v1alpha1.HistoryEntry, now time.Time) *metav1.Table 
 			counts = []any{itoa(c.Created), itoa(c.Configured), itoa(c.Unchanged), itoa(c.Deleted)}
 		}
 		cells := append([]any{shortSHA(e.Revision), age(e.Time, now), e.Outcome, dash(e.Reason)}, counts...)
-		cells = append(cells, dash(e.Author), dash(e.Subject))
+		cells = append(cells, dash(e.Author), dash(e.Subject), dash(e.Message))
 		t.Rows = append(t.Rows, metav1.TableRow{Cells: cells})
 	}
 	return t

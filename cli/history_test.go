@@ -47,13 +47,18 @@ func TestHistoryGitSync(t *testing.T) {
 	}{
 		{"table", []string{"production"}, "history-gitsync.txt", ExitOK, ""},
 		{"no headers", []string{"production", "--no-headers", "-n", "seal-system"}, "history-gitsync-no-headers.txt", ExitOK, ""},
+		{"wide", []string{"production", "-o", "wide"}, "history-gitsync-wide.txt", ExitOK, ""},
+		{"table, deprecated", []string{"production", "-o", "table"}, "history-gitsync.txt", ExitOK, "seal: warning: -o table is deprecated: the table is the default, without -o\n"},
 		{"json", []string{"production", "-o", "json"}, "history-gitsync.json", ExitOK, ""},
 		{"yaml", []string{"production", "-o", "yaml"}, "history-gitsync.yaml", ExitOK, ""},
+		{"name", []string{"production", "-o", "name"}, "history-gitsync-name.txt", ExitOK, ""},
+		{"jsonpath", []string{"production", "-o", `jsonpath={range .items[?(@.outcome=="Failed")]}{.revision} {.reason}{"\n"}{end}`}, "history-gitsync-jsonpath.txt", ExitOK, ""},
+		{"go-template", []string{"production", "-o", `go-template={{.gitSync.namespace}}/{{.gitSync.name}}: {{len .items}} entries{{"\n"}}`}, "history-gitsync-go-template.txt", ExitOK, ""},
 		{"empty json", []string{"fresh", "-o", "json"}, "history-gitsync-empty.json", ExitOK, ""},
 		{"empty table", []string{"fresh"}, "", ExitOK, "No history for GitSync seal-system/fresh yet"},
 		{"unknown", []string{"nope"}, "", ExitFailure, "GitSync seal-system/nope not found in the cluster at test"},
 		{"other namespace", []string{"production", "-n", "team-b"}, "", ExitFailure, "GitSync team-b/production not found"},
-		{"bad output", []string{"production", "-o", "wide"}, "", ExitUsage, "--output \"wide\": unknown format"},
+		{"bad output", []string{"production", "-o", "text"}, "", ExitUsage, "--output \"text\": unknown format"},
 		{"no headers with json", []string{"production", "-o", "json", "--no-headers"}, "", ExitUsage, "--no-headers applies only to the table"},
 		{"no name", nil, "", ExitUsage, "seal history gitsync takes one NAME, got 0 arguments"},
 	} {
@@ -62,7 +67,7 @@ func TestHistoryGitSync(t *testing.T) {
 			if r.Code != tt.code {
 				t.Errorf("exit code %d, want %d; stderr:\n%s", r.Code, tt.code, r.Stderr)
 			}
-			if tt.stderr == "" && r.Stderr != "" || !strings.Contains(r.Stderr, tt.stderr) {
+			if tt.stderr == "" && r.Stderr != "" || !strings.Contains(r.Stderr, tt.stderr) || strings.Contains(tt.name, "deprecated") && r.Stderr != tt.stderr {
 				t.Errorf("stderr %q, want %q", r.Stderr, tt.stderr)
 			}
 			if tt.golden == "" {

@@ -36,12 +36,8 @@ func (u *clusterUsage) uses(fingerprint string) []keyUse {
 // readClusterUsage lists the GitSyncs in namespace (every namespace when
 // "") and collects the keys each one's last applied revision was opened
 // with. The agent records them on every successful sync.
-func readClusterUsage(ctx context.Context, f *Factory, wd string, target kubeTarget, namespace string) (*clusterUsage, error) {
-	cfg, where, err := target.restConfig(f, wd)
-	if err != nil {
-		return nil, err
-	}
-	c, err := newKubeClient(cfg, where)
+func readClusterUsage(ctx context.Context, f *Factory, target kubeTarget, namespace string) (*clusterUsage, error) {
+	c, where, err := target.gitSyncClient(f)
 	if err != nil {
 		return nil, err
 	}

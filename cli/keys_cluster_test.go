@@ -104,11 +104,11 @@ func TestKeysClusterLifecycle(t *testing.T) {
 	auditWrite(t, filepath.Join(repo, "prod/b.yaml"), auditEncrypt(t, "b.yaml", auditPlainSecret, cur, teamOld))
 	r := runSeal(t, repo, env, "", "keys", "list", "--cluster-usage")
 	auditNoLeak(t, r)
-	got := scrub(r.Stdout)
+	got := scrub(r.Stdout + r.Stderr) // the table, then the summary
 	if i := strings.Index(got, "RECIPIENT  "); r.Code != ExitOK || i < 0 {
 		t.Fatalf("keys list --cluster-usage: exit %d\n%s%s", r.Code, r.Stdout, r.Stderr)
 	}
-	var listed keysReport
+	var listed repoKeyList
 	r = runSeal(t, repo, env, "", "keys", "list", "--cluster-usage", "-o", "json")
 	if err := json.Unmarshal([]byte(r.Stdout), &listed); err != nil {
 		t.Fatalf("%v\n%s%s", err, r.Stdout, r.Stderr)
@@ -118,7 +118,7 @@ func TestKeysClusterLifecycle(t *testing.T) {
 		GitSyncs    []string
 	}
 	gotUse := map[string]use{}
-	for _, lr := range listed.Recipients {
+	for _, lr := range listed.Items {
 		u := use{Stale: lr.Stale, Used: lr.Cluster.Used}
 		for _, g := range lr.Cluster.GitSyncs {
 			u.GitSyncs = append(u.GitSyncs, g.GitSync)
@@ -146,7 +146,7 @@ func TestKeysClusterLifecycle(t *testing.T) {
 		"<FP-TEAM>  shop/shop            222222222222  1",
 		"cluster <HOST> (context envtest): 3 GitSyncs, 3 keys used",
 	}
-	gotUsage := scrub(r.Stdout)
+	gotUsage := scrub(r.Stdout + r.Stderr) // the table, then the summary
 	for _, w := range wantUsage {
 		if !strings.Contains(strings.Join(strings.Fields(gotUsage), " "), strings.Join(strings.Fields(w), " ")) {
 			t.Errorf("keys usage: missing %q in:\n%s%s", w, gotUsage, r.Stderr)

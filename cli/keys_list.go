@@ -16,7 +16,7 @@ import (
 type keysListOptions struct {
 	kubeTarget
 	Paths        []string
-	Output       string
+	Out          *listOutput
 	ClusterUsage bool
 	Namespace    string
 }
@@ -39,20 +39,30 @@ it; -n limits them to a namespace) say which keys opened the files of their
 last applied revision: each recipient shows whether the cluster still uses
 it, and in which GitSyncs.
 
-Long post-quantum recipients are abbreviated with their fingerprint; -o json
-prints them whole:
-{"files": [{"file", "recipients", "status", "rule": {"config", "index",
-"line", "recipients"}, "add", "remove", "otherKeys", "problem"}],
- "recipients": [{"recipient", "fingerprint", "count", "files", "stale",
- "cluster": {"used", "gitSyncs": [{"gitSync", "revision", "files"}]}}]}
-("cluster" only with --cluster-usage).
-status is one of up-to-date, differs, no-rule, unmanaged-rule,
-invalid-config, malformed.`,
+The table has a row per file and recipient (RULE says whether the file's
+creation rule agrees), then a row per recipient; -o wide adds each file's
+STATUS and each recipient's FINGERPRINT. The summary goes to stderr. Long
+post-quantum recipients are abbreviated with their fingerprint.
+
+-o json, yaml, name, jsonpath=… and go-template=… print a KeyList
+(apiVersion seal.dev/v1alpha1): items of kind Key, one per recipient,
+named by its fingerprint ("seal keys list -o name" prints
+key.seal.dev/sha256:… a line), with fingerprint, recipient (whole),
+files, stale and (with --cluster-usage) cluster {used, gitSyncs:
+[{gitSync, revision, files}]}; beside the items, files: [{file,
+recipients, status, rule: {config, index, line, recipients}, add, remove,
+otherKeys, problem}] and, with --cluster-usage, cluster {server,
+gitSyncs, notSynced}. status is one of up-to-date, differs, no-rule,
+unmanaged-rule, invalid-config, malformed. -o text, the table before,
+still works with a warning.`,
 		Example: `  # Who can decrypt what in this repository
   seal keys list
 
   # Every file the cluster's key opens, for a script
-  seal keys list -o json | jq -r '.recipients[] | select(.recipient == "age1…") | .files[]'
+  seal keys list -o json | jq -r '.items[] | select(.recipient == "age1…") | .files[]'
+
+  # The fingerprints of the recipients no rule names any more
+  seal keys list -o jsonpath='{range .items[?(@.stale==true)]}{.fingerprint}{"\n"}{end}'
 
   # Which recipients the production cluster still uses
   seal keys list --cluster-usage --context prod`,
@@ -61,7 +71,7 @@ invalid-config, malformed.`,
 			return runKeysList(cmd.Context(), f, opts)
 		},
 	}
-	cmd.Flags().StringVarP(&opts.Output, "output", "o", "text", "output `FORMAT`: text or json")
+	opts.Out = addListOutput(cmd, outputText)
 	cmd.Flags().BoolVar(&opts.ClusterUsage, "cluster-usage", false, "also show which recipients the cluster's GitSyncs still use")
 	cmd.Flags().StringVarP(&opts.Namespace, "namespace", "n", "", "with --cluster-usage: only GitSyncs in `NAMESPACE` (default: every namespace)")
 	opts.addKubeFlags(cmd.Flags())
@@ -74,7 +84,8 @@ const (
 	statusDiffers  = "differs"
 )
 
-// listedFile is one encrypted file in `seal keys list -o json`.
+// listedFile is one encrypted file, as seal keys list -o json prints it
+// beside the keys.
 type listedFile struct {
 	File       string      `json:"file"`
 	Recipients []string    `json:"recipients"`
@@ -95,12 +106,12 @@ type listedRule struct {
 
 // listedRecipient is one recipient and the files it opens.
 type listedRecipient struct {
-	Recipient   string            `json:"recipient"`
-	Fingerprint string            `json:"fingerprint"`
-	Count       int               `json:"count"`
-	Files       []string          `json:"files"`
-	Stale       bool              `json:"stale"` // no creation rule names it
-	Cluster     *recipientCluster `json:"cluster,omitempty"`
+	Recipient   string
+	Fingerprint string
+	Count       int
+	Files       []string
+	Stale       bool // no creation rule names it
+	Cluster     *recipientCluster
 }
 
 // recipientCluster is whether the cluster's GitSyncs still use a recipient.
@@ -109,16 +120,18 @@ type recipientCluster struct {
 	GitSyncs []keyUse `json:"gitSyncs"`
 }
 
+// keysReport is what seal keys list found.
 type keysReport struct {
-	Files      []listedFile      `json:"files"`
-	Recipients []listedRecipient `json:"recipients"`
-	cluster    *clusterUsage     // with --cluster-usage
+	Files      []listedFile
+	Recipients []listedRecipient
+	cluster    *clusterUsage // with --cluster-usage
 }
 
 // runKeysList runs seal keys list. A file that cannot be read is listed
 // with its problem and gives exit status 1 once everything is printed.
 func runKeysList(ctx context.Context, f *Factory, opts *keysListOptions) error {
-	if err := validAuditOutput(opts.Output); err != nil {
+	printer, err := opts.Out.printer(f.IO.Err, false)
+	if err != nil {
 		return err
 	}
 	if opts.Namespace != "" && !opts.ClusterUsage {
@@ -148,17 +161,17 @@ func runKeysList(ctx context.Context, f *Factory, opts *keysListOptions) error {
 	report.Recipients = byRecipient(report.Files)
 	markStale(report.Recipients, rs)
 	if opts.ClusterUsage {
-		u, err := readClusterUsage(ctx, f, wd, opts.kubeTarget, opts.Namespace)
+		u, err := readClusterUsage(ctx, f, opts.kubeTarget, opts.Namespace)
 		if err != nil {
 			return err
 		}
 		markClusterUse(report.Recipients, u)
 		report.cluster = u
 	}
-	if opts.Output == outputJSON {
-		err = writeJSON(f.IO.Out, report)
+	if opts.Out.isTable() {
+		err = printKeysTable(f.IO, printer, report, opts.Out.wide())
 	} else {
-		err = printKeysTable(f.IO.Out, report)
+		err = printKeysObject(f.IO.Out, printer, report)
 	}
 	if err != nil {
 		return err

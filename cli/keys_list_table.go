@@ -3,43 +3,57 @@ package cli
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
-	"text/tabwriter"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/cli-runtime/pkg/printers"
 
 	"github.com/seal-gitops/seal/keys"
 )
 
-// printKeysTable writes the human form of seal keys list: one row per file
-// and recipient (what each file opens for, flagged against its rule), then
-// one row per recipient (how many files it opens, whether a rule still
-// names it and, with --cluster-usage, whether the cluster uses it), then a
-// summary.
-// go.mod has no table library; text/tabwriter aligns the columns.
-func printKeysTable(out io.Writer, r keysReport) error {
-	w := &stickyWriter{w: out}
-	if len(r.Files) == 0 {
-		fmt.Fprintln(w, "no encrypted files found")
-		return w.err
+// Columns of seal keys list: a table of files, then one of recipients.
+var (
+	keyFileColumns = []metav1.TableColumnDefinition{
+		{Name: "File", Type: "string"},
+		{Name: "Recipient", Type: "string"},
+		{Name: "Rule", Type: "string"},
+		{Name: "Status", Type: "string", Priority: 1},
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "FILE\tRECIPIENT\tRULE")
+	keyColumns = []metav1.TableColumnDefinition{
+		{Name: "Recipient", Type: "string"},
+		{Name: "Files", Type: "integer"},
+		{Name: "In Rules", Type: "string"},
+		{Name: "Fingerprint", Type: "string", Priority: 1},
+	}
+	keyClusterColumns = append(slices.Clone(keyColumns[:3]), metav1.TableColumnDefinition{Name: "Cluster", Type: "string"}, keyColumns[3])
+)
+
+// printKeysTable writes the human form of seal keys list through printer,
+// cli-runtime's table printer: one row per file and recipient (what each
+// file opens for, flagged against its rule), then one row per recipient
+// (how many files it opens, whether a rule still names it and, with
+// --cluster-usage, whether the cluster uses it); then a summary on
+// stderr, which scripts reading the rows do not want.
+func printKeysTable(streams IO, printer printers.ResourcePrinter, r keysReport, wide bool) error {
+	if len(r.Files) == 0 {
+		fmt.Fprintln(streams.Err, "no encrypted files found")
+		return nil
+	}
+	files := &metav1.Table{ColumnDefinitions: keyFileColumns}
 	differ := 0
 	for _, lf := range r.Files {
 		if lf.Status == statusDiffers {
 			differ++
 		}
 		for _, row := range fileRows(lf) {
-			fmt.Fprintf(tw, "%s\t%s\t%s\n", lf.File, row[0], row[1])
+			files.Rows = append(files.Rows, metav1.TableRow{Cells: []any{lf.File, row[0], row[1], lf.Status}})
 		}
 	}
-	tw.Flush()
-	fmt.Fprintln(w)
-	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	withCluster := r.cluster != nil
+	recipients := &metav1.Table{ColumnDefinitions: keyColumns}
 	if withCluster {
-		fmt.Fprintln(tw, "RECIPIENT\tFILES\tIN RULES\tCLUSTER")
-	} else {
-		fmt.Fprintln(tw, "RECIPIENT\tFILES\tIN RULES")
+		recipients.ColumnDefinitions = keyClusterColumns
 	}
 	stale := 0
 	for _, lr := range r.Recipients {
@@ -48,14 +62,25 @@ func printKeysTable(out io.Writer, r keysReport) error {
 			inRules = "no: stale"
 			stale++
 		}
+		cells := []any{keys.Short(lr.Recipient), lr.Count, inRules}
 		if withCluster {
-			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\n", keys.Short(lr.Recipient), lr.Count, inRules, clusterCell(lr.Cluster))
-		} else {
-			fmt.Fprintf(tw, "%s\t%d\t%s\n", keys.Short(lr.Recipient), lr.Count, inRules)
+			cells = append(cells, clusterCell(lr.Cluster))
+		}
+		recipients.Rows = append(recipients.Rows, metav1.TableRow{Cells: append(cells, lr.Fingerprint)})
+	}
+	w := &stickyWriter{w: streams.Out}
+	if err := printer.PrintObj(files, w); err != nil {
+		return fmt.Errorf("printing the files: %w", err)
+	}
+	if len(recipients.Rows) > 0 {
+		fmt.Fprintln(w)
+		if err := printer.PrintObj(recipients, w); err != nil {
+			return fmt.Errorf("printing the recipients: %w", err)
 		}
 	}
-	tw.Flush()
-	fmt.Fprintln(w)
+	if w.err != nil {
+		return w.err
+	}
 	summary := fmt.Sprintf("%s, %s", countOf(len(r.Files), "encrypted file"), countOf(len(r.Recipients), "recipient"))
 	switch {
 	case differ == 1:
@@ -75,8 +100,33 @@ func printKeysTable(out io.Writer, r keysReport) error {
 			summary += fmt.Sprintf(", %d never synced (%s)", n, strings.Join(r.cluster.NotSynced, ", "))
 		}
 	}
-	fmt.Fprintln(w, summary)
-	return w.err
+	fmt.Fprintln(streams.Err, summary)
+	return nil
+}
+
+// printKeysObject prints r as a KeyList through printer (-o json, yaml,
+// name, jsonpath=…).
+func printKeysObject(out io.Writer, printer printers.ResourcePrinter, r keysReport) error {
+	list := repoKeyList{keyList: keyList{APIVersion: outputAPIVersion, Kind: kindKeyList, Items: []keyItem{}}, Files: r.Files}
+	if list.Files == nil {
+		list.Files = []listedFile{}
+	}
+	for _, lr := range r.Recipients {
+		k := newKeyItem(lr.Fingerprint)
+		k.Recipient, k.Files, k.Stale, k.Cluster = lr.Recipient, lr.Files, lr.Stale, lr.Cluster
+		list.Items = append(list.Items, k)
+	}
+	if r.cluster != nil {
+		list.Cluster = newClusterRead(r.cluster)
+	}
+	obj, err := listObject(&list)
+	if err != nil {
+		return err
+	}
+	if err := printer.PrintObj(obj, out); err != nil {
+		return fmt.Errorf("printing the keys: %w", err)
+	}
+	return nil
 }
 
 // clusterCell says whether the cluster uses a recipient, and where.

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/seal-gitops/seal/agent/api/v1alpha1"
 )
@@ -16,7 +16,7 @@ import (
 type keysUsageOptions struct {
 	kubeTarget
 	Namespace string
-	Output    string
+	Out       *listOutput
 }
 
 func newKeysUsageCmd(f *Factory) *cobra.Command {
@@ -38,74 +38,85 @@ the key Secret's order (data keys sorted) is the one counted: a key may show
 as used even though a newer one would open the same files. Re-wrap the files
 for the new key only (seal keys rotate) to see the old one drop to unused.
 
-With -o json: {"cluster", "gitSyncs": [...], "notSynced": [...],
-"keys": [{"fingerprint", "gitSyncs": [{"gitSync", "revision", "files"}]}]}.`,
+The table has a row per key and GitSync (-o wide: the whole REVISION);
+the summary goes to stderr. -o json, yaml, name, jsonpath=… and
+go-template=… print a KeyList (apiVersion seal.dev/v1alpha1), as seal keys
+list does: items of kind Key named by fingerprint, each with cluster
+{used, gitSyncs: [{gitSync, revision, files}]}, and the list's cluster
+{server, gitSyncs, notSynced}. -o text, the table before, still works with
+a warning.`,
 		Example: `  # Which keys does production still need?
-  seal keys usage --context prod`,
+  seal keys usage --context prod
+
+  # Their fingerprints, one a line
+  seal keys usage --context prod -o jsonpath='{range .items[*]}{.fingerprint}{"\n"}{end}'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runKeysUsage(cmd.Context(), f, opts)
 		},
 	}
 	cmd.Flags().StringVarP(&opts.Namespace, "namespace", "n", "", "only GitSyncs in `NAMESPACE` (default: every namespace)")
-	cmd.Flags().StringVarP(&opts.Output, "output", "o", "text", "output `FORMAT`: text or json")
+	opts.Out = addListOutput(cmd, outputText)
 	opts.addKubeFlags(cmd.Flags())
 	return cmd
 }
 
-// usageReport is the JSON form of seal keys usage.
-type usageReport struct {
-	Cluster   string     `json:"cluster"`
-	GitSyncs  []string   `json:"gitSyncs"`
-	NotSynced []string   `json:"notSynced"`
-	Keys      []usageKey `json:"keys"`
-}
-
-type usageKey struct {
-	Fingerprint string   `json:"fingerprint"`
-	GitSyncs    []keyUse `json:"gitSyncs"`
+// keyUsageColumns are the columns of seal keys usage.
+var keyUsageColumns = []metav1.TableColumnDefinition{
+	{Name: "Key", Type: "string"},
+	{Name: "GitSync", Type: "string"},
+	{Name: "Revision", Type: "string"},
+	{Name: "Files", Type: "integer"},
 }
 
 func runKeysUsage(ctx context.Context, f *Factory, opts *keysUsageOptions) error {
-	if err := validAuditOutput(opts.Output); err != nil {
-		return err
-	}
-	wd, err := factoryWD(f)
+	printer, err := opts.Out.printer(f.IO.Err, false)
 	if err != nil {
 		return err
 	}
-	u, err := readClusterUsage(ctx, f, wd, opts.kubeTarget, opts.Namespace)
+	u, err := readClusterUsage(ctx, f, opts.kubeTarget, opts.Namespace)
 	if err != nil {
 		return err
 	}
-	report := usageReport{Cluster: u.Where, GitSyncs: orEmpty(u.GitSyncs), NotSynced: orEmpty(u.NotSynced), Keys: []usageKey{}}
+	list := keyList{APIVersion: outputAPIVersion, Kind: kindKeyList, Items: []keyItem{}, Cluster: newClusterRead(u)}
 	fps := make([]string, 0, len(u.ByKey))
 	for fp := range u.ByKey {
 		fps = append(fps, fp)
 	}
 	slices.Sort(fps)
 	for _, fp := range fps {
-		report.Keys = append(report.Keys, usageKey{Fingerprint: fp, GitSyncs: u.ByKey[fp]})
+		k := newKeyItem(fp)
+		k.Cluster = &recipientCluster{Used: true, GitSyncs: u.ByKey[fp]}
+		list.Items = append(list.Items, k)
 	}
-	if opts.Output == outputJSON {
-		return writeJSON(f.IO.Out, report)
-	}
-	w := &stickyWriter{w: f.IO.Out}
-	if len(report.Keys) > 0 {
-		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "KEY\tGITSYNC\tREVISION\tFILES")
-		for _, k := range report.Keys {
-			for _, g := range k.GitSyncs {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\n", k.Fingerprint, g.GitSync, shortRevision(g.Revision), g.Files)
-			}
+	if !opts.Out.isTable() {
+		obj, err := listObject(&list)
+		if err != nil {
+			return err
 		}
-		tw.Flush()
+		if err := printer.PrintObj(obj, f.IO.Out); err != nil {
+			return fmt.Errorf("printing the keys of the cluster at %s: %w", u.Where, err)
+		}
+		return nil
 	}
-	fmt.Fprintf(w, "cluster %s: %s, %s used\n", u.Where, countOf(len(u.GitSyncs), "GitSync"), countOf(len(report.Keys), "key"))
+	t := &metav1.Table{ColumnDefinitions: keyUsageColumns}
+	for _, k := range list.Items {
+		for _, g := range k.Cluster.GitSyncs {
+			rev := g.Revision
+			if !opts.Out.wide() {
+				rev = shortRevision(rev)
+			}
+			t.Rows = append(t.Rows, metav1.TableRow{Cells: []any{k.Fingerprint, g.GitSync, rev, g.Files}})
+		}
+	}
+	if err := printer.PrintObj(t, f.IO.Out); err != nil {
+		return fmt.Errorf("printing the keys of the cluster at %s: %w", u.Where, err)
+	}
+	fmt.Fprintf(f.IO.Err, "cluster %s: %s, %s used\n", u.Where, countOf(len(u.GitSyncs), "GitSync"), countOf(len(list.Items), "key"))
 	if len(u.NotSynced) > 0 {
-		fmt.Fprintf(w, "never applied a revision, needs unknown: %s\n", strings.Join(u.NotSynced, ", "))
+		fmt.Fprintf(f.IO.Err, "never applied a revision, needs unknown: %s\n", strings.Join(u.NotSynced, ", "))
 	}
-	return w.err
+	return nil
 }
 
 func orEmpty(s []string) []string {

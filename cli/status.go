@@ -10,7 +10,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/seal-gitops/seal/agent/api/v1alpha1"
@@ -23,11 +22,10 @@ type statusOptions struct {
 	Namespace     string
 	AllNamespaces bool
 	Watch         bool
-	NoHeaders     bool
-	// Print binds -o and the template flags; -o json, yaml, name,
-	// jsonpath=… and go-template=… print through cli-runtime's printers,
-	// the table (no -o, or -o wide) is seal's own.
-	Print *genericclioptions.PrintFlags
+	// Out binds -o, the template flags and --no-headers; -o json, yaml,
+	// name, jsonpath=… and go-template=… print through cli-runtime's
+	// printers, the table (no -o, or -o wide) is seal's own.
+	Out *listOutput
 }
 
 func newStatusCmd(f *Factory) *cobra.Command {
@@ -89,13 +87,9 @@ stop when it exits 2. With -w the status is that of the last state shown.`,
 	fl.StringVarP(&opts.Namespace, "namespace", "n", "", "only GitSyncs in `NAMESPACE` (default: every namespace)")
 	fl.BoolVarP(&opts.AllNamespaces, "all-namespaces", "A", false, "GitSyncs in every namespace (the default without -n)")
 	fl.BoolVarP(&opts.Watch, "watch", "w", false, "after listing, print each change until interrupted")
-	fl.BoolVar(&opts.NoHeaders, "no-headers", false, "leave out the table's header line")
-	opts.Print = genericclioptions.NewPrintFlags("")
-	opts.Print.AddFlags(cmd)
-	fl.Lookup("output").Usage = "output `FORMAT`: wide, json, yaml, name, jsonpath=…, jsonpath-as-json=…, go-template=… (default: a table)"
+	opts.Out = addListOutput(cmd)
 	opts.addKubeFlags(fl)
 	cmd.ValidArgsFunction = completeGitSyncNames(f, opts)
-	_ = cmd.RegisterFlagCompletionFunc("output", completeFormats([]string{"wide", "json", "yaml", "name", "jsonpath=", "jsonpath-as-json=", "go-template="}))
 	return cmd
 }
 

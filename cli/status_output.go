@@ -6,7 +6,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/watch"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/printers"
 
 	"github.com/seal-gitops/seal/agent/api/v1alpha1"
@@ -18,7 +17,7 @@ type statusPrinter struct {
 	f       *Factory
 	out     *stickyWriter
 	format  string                   // "" (the table), wide, or a cli-runtime printer's
-	printer printers.ResourcePrinter // for formats other than the table
+	printer printers.ResourcePrinter // for formats other than the table; nil for the table
 	watch   bool
 	single  bool // a NAME was given: one object is printed alone, not in a List
 	scope   statusScope
@@ -32,30 +31,20 @@ type statusPrinter struct {
 func newStatusPrinter(f *Factory, opts *statusOptions, scope statusScope) (*statusPrinter, error) {
 	out := &stickyWriter{w: f.IO.Out}
 	p := &statusPrinter{
-		f: f, out: out, format: *opts.Print.OutputFormat, watch: opts.Watch, single: opts.Name != "", scope: scope,
-		table: &statusTable{w: out, namespaces: scope.namespace == "", maxWidth: terminalWidth(f), noHeaders: opts.NoHeaders, wide: *opts.Print.OutputFormat == "wide"},
+		f: f, out: out, format: opts.Out.format(), watch: opts.Watch, single: opts.Name != "", scope: scope,
+		table: &statusTable{w: out, namespaces: scope.namespace == "", maxWidth: terminalWidth(f), noHeaders: opts.Out.noHeaders, wide: opts.Out.wide()},
 		lines: map[string]string{}, ready: map[string]bool{},
 	}
-	if p.isTable() {
-		return p, nil
-	}
-	if opts.NoHeaders {
-		return nil, usagef("--no-headers applies only to the table (no -o, or -o wide), not to -o %s", p.format)
-	}
-	printer, err := opts.Print.ToPrinter()
-	if genericclioptions.IsNoCompatiblePrinterError(err) {
-		return nil, withHint(usagef("--output %q: unknown format", p.format),
-			"use wide, json, yaml, name, jsonpath=TEMPLATE, jsonpath-as-json=TEMPLATE or go-template=TEMPLATE, or no -o for the table")
-	}
+	printer, err := opts.Out.objectPrinter(f.IO.Err)
 	if err != nil {
-		return nil, usagef("--output %s: %v", p.format, err)
+		return nil, err
 	}
 	p.printer = printer
 	return p, nil
 }
 
 // isTable reports whether the output is seal's table.
-func (p *statusPrinter) isTable() bool { return p.format == "" || p.format == "wide" }
+func (p *statusPrinter) isTable() bool { return p.printer == nil }
 
 func gitSyncKey(gs *v1alpha1.GitSync) string { return gs.Namespace + "/" + gs.Name }
 

@@ -141,11 +141,17 @@ func TestOperateGitSync(t *testing.T) {
 		broken[:12]+` +\S+ +Failed +RenderFailed +- +- +- +- +Seal Test +broken\n`+
 		first[:12]+` +\S+ +Applied +Succeeded +1 +0 +0 +0 +Seal Test +settings\n$`)
 	res = e.seal(ctx, "history", "gitsync", "ops", "-o", "json")
-	var hist struct{ History []v1alpha1.HistoryEntry }
-	if err := json.Unmarshal([]byte(res.Stdout), &hist); err != nil || res.ExitCode != 0 || len(hist.History) != 3 ||
-		hist.History[1].Revision != broken || !strings.Contains(hist.History[1].Message, "broken.yaml") {
-		t.Errorf("seal history gitsync -o json: exit %d, %v, %+v", res.ExitCode, err, hist.History)
+	var hist struct {
+		APIVersion, Kind string
+		Items            []v1alpha1.HistoryEntry
 	}
+	if err := json.Unmarshal([]byte(res.Stdout), &hist); err != nil || res.ExitCode != 0 || len(hist.Items) != 3 ||
+		hist.APIVersion != "seal.dev/v1alpha1" || hist.Kind != "HistoryEntryList" ||
+		hist.Items[1].Revision != broken || !strings.Contains(hist.Items[1].Message, "broken.yaml") {
+		t.Errorf("seal history gitsync -o json: exit %d, %v, %+v", res.ExitCode, err, hist)
+	}
+	expect(e.seal(ctx, "history", "gitsync", "ops", "-o", "name"), 0,
+		`^historyentry\.seal\.dev/`+fixed+`\nhistoryentry\.seal\.dev/`+broken+`\nhistoryentry\.seal\.dev/`+first+`\n$`)
 
 	if err, killed := agent.Stop(20 * time.Second); err != nil || killed {
 		t.Errorf("seal-agent: %v (killed: %v)\n%s", err, killed, agent.Output())
