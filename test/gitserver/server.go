@@ -32,6 +32,7 @@ type Server struct {
 	httpAddr  string
 	httpsAddr string
 	ssh       *sshServer
+	traffic   *traffic
 	closeOnce sync.Once
 }
 
@@ -49,11 +50,11 @@ func Start(root string) (*Server, error) {
 	if err := os.MkdirAll(root, 0o755); err != nil {
 		return nil, fmt.Errorf("gitserver: %w", err)
 	}
-	s := &Server{Username: "seal", Password: randomToken(), root: root}
-	handler := s.basicAuth(&cgi.Handler{
+	s := &Server{Username: "seal", Password: randomToken(), root: root, traffic: &traffic{}}
+	handler := s.traffic.logged(s.basicAuth(&cgi.Handler{
 		Path: filepath.Join(strings.TrimSpace(string(execPath)), "git-http-backend"),
 		Env:  []string{"GIT_PROJECT_ROOT=" + root, "GIT_HTTP_EXPORT_ALL=1"},
-	})
+	}))
 
 	cert, caPEM, err := newTLSCertificate()
 	if err != nil {
@@ -64,12 +65,14 @@ func Start(root string) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gitserver: %w", err)
 	}
-	secure, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}})
+	rawSecure, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		plain.Close()
 		return nil, fmt.Errorf("gitserver: %w", err)
 	}
-	s.httpAddr, s.httpsAddr = plain.Addr().String(), secure.Addr().String()
+	s.httpAddr, s.httpsAddr = plain.Addr().String(), rawSecure.Addr().String()
+	plain = countingListener{Listener: plain, t: s.traffic}
+	secure := tls.NewListener(countingListener{Listener: rawSecure, t: s.traffic}, &tls.Config{Certificates: []tls.Certificate{cert}})
 	quiet := log.New(io.Discard, "", 0) // failed handshakes are what some tests want
 	s.http = &http.Server{Handler: handler, ErrorLog: quiet}
 	s.https = &http.Server{Handler: handler, ErrorLog: quiet}
