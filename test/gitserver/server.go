@@ -38,12 +38,15 @@ type Server struct {
 
 // Start starts the HTTP, HTTPS and SSH servers on loopback, serving bare
 // repositories created under root.
-func Start(root string) (*Server, error) {
-	backend, err := exec.LookPath("git")
+func Start(root string) (*Server, error) { return StartWithOptions(root, Options{}) }
+
+// StartWithOptions is Start, changed by o.
+func StartWithOptions(root string, o Options) (*Server, error) {
+	gitBin, err := exec.LookPath("git")
 	if err != nil {
 		return nil, fmt.Errorf("gitserver: git is not installed: %w", err)
 	}
-	execPath, err := exec.Command(backend, "--exec-path").Output()
+	execPath, err := exec.Command(gitBin, "--exec-path").Output()
 	if err != nil {
 		return nil, fmt.Errorf("gitserver: git --exec-path: %w", err)
 	}
@@ -51,10 +54,14 @@ func Start(root string) (*Server, error) {
 		return nil, fmt.Errorf("gitserver: %w", err)
 	}
 	s := &Server{Username: "seal", Password: randomToken(), root: root, traffic: &traffic{}}
-	handler := s.traffic.logged(s.basicAuth(&cgi.Handler{
+	var backend http.Handler = &cgi.Handler{
 		Path: filepath.Join(strings.TrimSpace(string(execPath)), "git-http-backend"),
 		Env:  []string{"GIT_PROJECT_ROOT=" + root, "GIT_HTTP_EXPORT_ALL=1"},
-	}))
+	}
+	if o.AdvertiseInProcess {
+		backend = advertiseInProcess(root, backend)
+	}
+	handler := s.traffic.logged(s.basicAuth(backend))
 
 	cert, caPEM, err := newTLSCertificate()
 	if err != nil {
