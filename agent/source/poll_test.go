@@ -48,6 +48,12 @@ func advertisementBound(refs ...string) int64 {
 // Expires, Pragma, Date, Transfer-Encoding) and the chunk framing.
 const headerAllowance = 1024
 
+// tlsAllowance is what a TLS 1.3 handshake adds: Go's ClientHello with its
+// hybrid post-quantum key share (about 1.3 kB), the server's key share,
+// its one-certificate chain (ECDSA P-256), signature and Finished messages
+// and the record framing: about 3.5 kB measured; 4 kB allowed.
+const tlsAllowance = 4096
+
 // TestIdlePollIsOneRefAdvertisement shows, at the real git http-backend,
 // what a poll costs: one info/refs request and no upload-pack POST when
 // the ref did not move (none at all for a cached commit), and a fetch of
@@ -58,11 +64,14 @@ func TestIdlePollIsOneRefAdvertisement(t *testing.T) {
 	if err := x.repo.Tag("v1"); err != nil {
 		t.Fatal(err)
 	}
-	url := x.srv.HTTPURL("env")
-	poll := func(key string, ref source.Ref) (*source.Revision, gitserver.Traffic) {
+	poll := func(key string, ref source.Ref, https bool) (*source.Revision, gitserver.Traffic) {
 		t.Helper()
+		url, auth := x.srv.HTTPURL("env"), x.basic
+		if https {
+			url, auth.CA = x.srv.HTTPSURL("env"), x.srv.CA
+		}
 		x.srv.TakeTraffic()
-		rev, err := x.f.Fetch(ctxTimeout(t, time.Minute), key, url, ref, x.basic)
+		rev, err := x.f.Fetch(ctxTimeout(t, time.Minute), key, url, ref, auth)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -75,37 +84,53 @@ func TestIdlePollIsOneRefAdvertisement(t *testing.T) {
 		return c
 	}
 
+	// refs is what the advertisement holds: HEAD, the branch and the tag
+	// (v0 advertises every ref; go-git v5 speaks no protocol v2, whose
+	// ls-refs could ask for one prefix).
+	refs := []string{"HEAD", "refs/heads/main", "refs/tags/v1"}
 	tests := []struct {
-		name string
-		ref  source.Ref
-		want count
-		// refs is what the advertisement holds: HEAD, the branch and the
-		// tag (v0 advertises every ref; go-git v5 speaks no protocol v2,
-		// whose ls-refs could ask for one prefix).
-		refs []string
+		name  string
+		ref   source.Ref
+		https bool
+		want  count
+		refs  []string
+		// minConns and maxConns bound the connections the poll opened:
+		// over HTTP at most one (go-git reuses the last fetch's when it
+		// was left in its pool, not always); over HTTPS with a CA bundle
+		// exactly one, because go-git builds a new HTTP transport for
+		// each fetch given a CA bundle, so every poll pays a TLS
+		// handshake (tlsAllowance). A fix would show here.
+		minConns, maxConns int
 	}{
-		{"branch", source.Ref{Branch: "main"}, count{InfoRefs: 1}, []string{"HEAD", "refs/heads/main", "refs/tags/v1"}},
-		{"tag", source.Ref{Tag: "v1"}, count{InfoRefs: 1}, []string{"HEAD", "refs/heads/main", "refs/tags/v1"}},
-		{"cached commit", source.Ref{Commit: first}, count{}, nil},
+		{"branch", source.Ref{Branch: "main"}, false, count{InfoRefs: 1}, refs, 0, 1},
+		{"tag", source.Ref{Tag: "v1"}, false, count{InfoRefs: 1}, refs, 0, 1},
+		{"cached commit", source.Ref{Commit: first}, false, count{}, nil, 0, 0},
+		{"branch over https", source.Ref{Branch: "main"}, true, count{InfoRefs: 1}, refs, 1, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			key := "ns/" + tt.name
-			_, clone := poll(key, tt.ref)
+			_, clone := poll(key, tt.ref, tt.https)
 			if clone.WireOut < 150_000 {
 				t.Fatalf("the first fetch took %d bytes; the test needs a repository of over 150 kB to tell a pack from an advertisement", clone.WireOut)
 			}
-			rev, got := poll(key, tt.ref)
+			rev, got := poll(key, tt.ref, tt.https)
 			if rev.SHA != first {
 				t.Errorf("SHA = %s, want %s", rev.SHA, first)
 			}
 			if diff := cmp.Diff(tt.want, counts(got)); diff != "" {
 				t.Errorf("requests of an unchanged poll (-want +got):\n%s", diff)
 			}
+			if got.Conns < tt.minConns || got.Conns > tt.maxConns {
+				t.Errorf("an unchanged poll opened %d connections, want %d to %d", got.Conns, tt.minConns, tt.maxConns)
+			}
 			body := advertisementBound(tt.refs...)
 			wire := int64(0)
 			if len(tt.refs) > 0 {
 				wire = body + headerAllowance
+			}
+			if tt.https {
+				wire += tlsAllowance
 			}
 			for _, r := range got.Requests {
 				if r.BodyOut > body {
@@ -121,12 +146,12 @@ func TestIdlePollIsOneRefAdvertisement(t *testing.T) {
 
 	t.Run("changed branch", func(t *testing.T) {
 		key := "ns/changed"
-		poll(key, source.Ref{})
+		poll(key, source.Ref{}, false)
 		before := packs(t, x.cache)
 		// One changed file two directories deep: a commit, three trees
 		// (root, apps, apps/app07) and a blob are new.
 		second := x.commit(t, "change app07", map[string][]byte{"apps/app07/cm.yaml": []byte("kind: ConfigMap\n")})
-		rev, got := poll(key, source.Ref{})
+		rev, got := poll(key, source.Ref{}, false)
 		if rev.SHA != second {
 			t.Fatalf("SHA = %s, want %s", rev.SHA, second)
 		}

@@ -35,6 +35,9 @@ type Traffic struct {
 	// framing and TLS records: what crossed the wire, minus TCP/IP
 	// headers).
 	WireIn, WireOut int64
+	// Conns counts the TCP connections accepted: a client that keeps its
+	// connection alive between requests opens one.
+	Conns int
 }
 
 // Count is the number of requests with method and service.
@@ -59,6 +62,7 @@ type traffic struct {
 	reqs    []*Request
 	dropped int
 	in, out int64
+	conns   int
 }
 
 // TakeTraffic returns what the HTTP and HTTPS servers saw since Start or
@@ -67,11 +71,11 @@ func (s *Server) TakeTraffic() Traffic {
 	t := s.traffic
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	out := Traffic{Requests: make([]Request, len(t.reqs)), Dropped: t.dropped, WireIn: t.in, WireOut: t.out}
+	out := Traffic{Requests: make([]Request, len(t.reqs)), Dropped: t.dropped, WireIn: t.in, WireOut: t.out, Conns: t.conns}
 	for i, r := range t.reqs {
 		out.Requests[i] = *r
 	}
-	t.reqs, t.dropped, t.in, t.out = nil, 0, 0, 0
+	t.reqs, t.dropped, t.in, t.out, t.conns = nil, 0, 0, 0, 0
 	return out
 }
 
@@ -163,6 +167,9 @@ func (l countingListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
+	l.t.mu.Lock()
+	l.t.conns++
+	l.t.mu.Unlock()
 	return &countingConn{Conn: c, t: l.t}, nil
 }
 
