@@ -33,8 +33,11 @@ const (
 // the agent's own poll, over plain HTTP on loopback. The server runs in a
 // process of its own (this test binary, started again), as
 // "http-backend": test/gitserver, git http-backend behind Go's CGI handler;
-// and as "in-process-refs": the same, but ref advertisements answered by
-// go-git's server in process, to show what a process per request costs.
+// as "in-process-refs": the same, but ref advertisements answered by
+// go-git's server in process, to show what a process per request costs;
+// and as "in-process-refs-https": that over HTTPS, the agents trusting the
+// server's CA through a CA bundle (source.Auth.CA), with which go-git
+// opens a new connection, so a TLS handshake, for every poll.
 //
 // One agent fetches the repository and the other 999 caches are copies of
 // its cache (not measured). Then each benchmark iteration is one simulated
@@ -56,26 +59,31 @@ const (
 //	go test -run '^$' -bench IdlePoll -benchtime 3x ./test/bench/
 func BenchmarkIdlePoll1000Agents(b *testing.B) {
 	for _, bc := range []struct {
-		name string
-		o    gitserver.Options
+		name  string
+		o     gitserver.Options
+		https bool
 	}{
-		{"http-backend", gitserver.Options{}},
-		{"in-process-refs", gitserver.Options{AdvertiseInProcess: true}},
+		{"http-backend", gitserver.Options{}, false},
+		{"in-process-refs", gitserver.Options{AdvertiseInProcess: true}, false},
+		{"in-process-refs-https", gitserver.Options{AdvertiseInProcess: true}, true},
 	} {
-		b.Run(bc.name, func(b *testing.B) { benchIdlePoll(b, bc.name, bc.o) })
+		b.Run(bc.name, func(b *testing.B) { benchIdlePoll(b, bc.name, bc.o, bc.https) })
 	}
 }
 
-func benchIdlePoll(b *testing.B, name string, o gitserver.Options) {
+func benchIdlePoll(b *testing.B, name string, o gitserver.Options, https bool) {
 	srv := startPollServer(b, o)
-	auth := source.Auth{Username: srv.Username, Password: srv.Password}
+	url, auth := srv.URL, source.Auth{Username: srv.Username, Password: srv.Password}
+	if https {
+		url, auth.CA = srv.HTTPSURL, srv.CA
+	}
 	dir := b.TempDir()
 	var failures atomic.Int64
 	agents := make([]*source.Fetcher, pollAgents)
 	poll := func(i int) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
-		rev, err := agents[i].Fetch(ctx, "seal/env", srv.URL, source.Ref{Branch: "main"}, auth)
+		rev, err := agents[i].Fetch(ctx, "seal/env", url, source.Ref{Branch: "main"}, auth)
 		switch {
 		case err != nil:
 			b.Errorf("agent %d: %v", i, err)
@@ -138,6 +146,7 @@ func benchIdlePoll(b *testing.B, name string, o gitserver.Options) {
 	b.ReportMetric(ms(children), "spawned-cpu-ms/poll")
 	b.ReportMetric(wire, "wire-B/poll")
 	b.ReportMetric(ms(agentCPU), "agent-cpu-ms/poll")
+	b.ReportMetric(float64(u.Conns)/float64(polls), "conns/poll")
 	verdict := "under"
 	if core >= 5 {
 		verdict = "OVER"
@@ -145,6 +154,7 @@ func benchIdlePoll(b *testing.B, name string, o gitserver.Options) {
 	fmt.Fprintf(os.Stderr, "\n1,000 agents polling one git server (%s) once a minute, %d simulated minutes\n", name, b.N)
 	fmt.Fprintf(os.Stderr, "  server CPU   %6.2f%% of one core (%s the 5%% goal): %.2f ms a poll, %.2f ms of it in spawned git processes\n",
 		core, verdict, ms(server), ms(children))
-	fmt.Fprintf(os.Stderr, "  on the wire  %6.0f B a poll (%d B in, %d B out in all): one info/refs request, no pack\n", wire, u.WireIn, u.WireOut)
+	fmt.Fprintf(os.Stderr, "  on the wire  %6.0f B a poll (%d B in, %d B out in all): one info/refs request, no pack; %.2f new connections a poll\n",
+		wire, u.WireIn, u.WireOut, float64(u.Conns)/float64(polls))
 	fmt.Fprintf(os.Stderr, "  agent CPU    %6.2f ms a poll (the 1,000 simulated agents' process)\n\n", ms(agentCPU))
 }

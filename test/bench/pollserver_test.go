@@ -42,7 +42,8 @@ func TestMain(m *testing.M) {
 
 // pollServerHello is the poll server's first line on stdout.
 type pollServerHello struct {
-	URL, Username, Password, SHA string
+	URL, HTTPSURL, Username, Password, SHA string
+	CA                                     []byte
 }
 
 // serverUsage is the poll server's answer to a "usage" line: its CPU time
@@ -56,8 +57,9 @@ type serverUsage struct {
 	// git-upload-pack requests since the previous answer; Other the rest.
 	InfoRefs, UploadPacks, Other int
 	// WireIn and WireOut are the bytes on the wire since the previous
-	// answer.
+	// answer, Conns the connections accepted.
 	WireIn, WireOut int64
+	Conns           int
 }
 
 // servePoll starts a git server under root holding the repository "env",
@@ -88,7 +90,8 @@ func servePoll(root string, o gitserver.Options, in io.Reader, out io.Writer) er
 		}
 	}
 	enc := json.NewEncoder(out)
-	if err := enc.Encode(pollServerHello{URL: srv.HTTPURL("env"), Username: srv.Username, Password: srv.Password, SHA: sha}); err != nil {
+	if err := enc.Encode(pollServerHello{URL: srv.HTTPURL("env"), HTTPSURL: srv.HTTPSURL("env"),
+		Username: srv.Username, Password: srv.Password, SHA: sha, CA: srv.CA}); err != nil {
 		return err
 	}
 	lines := bufio.NewScanner(in)
@@ -99,7 +102,7 @@ func servePoll(root string, o gitserver.Options, in io.Reader, out io.Writer) er
 		t := srv.TakeTraffic()
 		u := serverUsage{Self: cpuTime(syscall.RUSAGE_SELF), Children: cpuTime(syscall.RUSAGE_CHILDREN),
 			InfoRefs: t.Count("GET", "git-upload-pack"), UploadPacks: t.Count("POST", "git-upload-pack"),
-			WireIn: t.WireIn, WireOut: t.WireOut}
+			WireIn: t.WireIn, WireOut: t.WireOut, Conns: t.Conns}
 		u.Other = len(t.Requests) + t.Dropped - u.InfoRefs - u.UploadPacks
 		if err := enc.Encode(u); err != nil {
 			return err
@@ -181,6 +184,6 @@ func (s *pollServer) usage(b *testing.B) serverUsage {
 
 // String is u as one line, for failures.
 func (u serverUsage) String() string {
-	return strings.TrimSpace(fmt.Sprintf("cpu %v + children %v, %d info/refs, %d upload-pack, %d other, %d B in, %d B out",
-		u.Self, u.Children, u.InfoRefs, u.UploadPacks, u.Other, u.WireIn, u.WireOut))
+	return strings.TrimSpace(fmt.Sprintf("cpu %v + children %v, %d info/refs, %d upload-pack, %d other, %d B in, %d B out, %d connections",
+		u.Self, u.Children, u.InfoRefs, u.UploadPacks, u.Other, u.WireIn, u.WireOut, u.Conns))
 }
