@@ -3,10 +3,13 @@
 //
 // A Fetcher keeps one bare repository per key (for example
 // "<namespace>/<name>") in its cache directory and fetches into it
-// incrementally: only the ref asked for, only the objects it lacks. No work
-// tree is ever written; a Revision's FS reads the commit's tree straight
-// from git objects, reports symbolic links as links and never follows one
-// out of the tree.
+// incrementally: only the ref asked for, only the objects it lacks: a poll
+// of a branch or tag that did not move is one ref advertisement (Git
+// protocol v0, which go-git v5 speaks, lists every ref) and no pack, and a
+// commit already cached needs no request at all. No work tree is ever
+// written; a Revision's FS reads the commit's tree straight from git
+// objects, reports symbolic links as links and never follows one out of
+// the tree.
 //
 // The package must never write a credential to disk or put one in an error
 // (URLs are shown without userinfo), must never connect over SSH without

@@ -6,4 +6,7 @@
 // Repositories are changed the way developers change them: commits are
 // made in a work tree with the git CLI and pushed. The server never serves
 // a path outside its root.
+//
+// The HTTP and HTTPS servers keep an access log and count the bytes on the
+// wire (TakeTraffic), so tests can assert what a client sent and fetched.
 package gitserver

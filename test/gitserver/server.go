@@ -32,28 +32,36 @@ type Server struct {
 	httpAddr  string
 	httpsAddr string
 	ssh       *sshServer
+	traffic   *traffic
 	closeOnce sync.Once
 }
 
 // Start starts the HTTP, HTTPS and SSH servers on loopback, serving bare
 // repositories created under root.
-func Start(root string) (*Server, error) {
-	backend, err := exec.LookPath("git")
+func Start(root string) (*Server, error) { return StartWithOptions(root, Options{}) }
+
+// StartWithOptions is Start, changed by o.
+func StartWithOptions(root string, o Options) (*Server, error) {
+	gitBin, err := exec.LookPath("git")
 	if err != nil {
 		return nil, fmt.Errorf("gitserver: git is not installed: %w", err)
 	}
-	execPath, err := exec.Command(backend, "--exec-path").Output()
+	execPath, err := exec.Command(gitBin, "--exec-path").Output()
 	if err != nil {
 		return nil, fmt.Errorf("gitserver: git --exec-path: %w", err)
 	}
 	if err := os.MkdirAll(root, 0o755); err != nil {
 		return nil, fmt.Errorf("gitserver: %w", err)
 	}
-	s := &Server{Username: "seal", Password: randomToken(), root: root}
-	handler := s.basicAuth(&cgi.Handler{
+	s := &Server{Username: "seal", Password: randomToken(), root: root, traffic: &traffic{}}
+	var backend http.Handler = &cgi.Handler{
 		Path: filepath.Join(strings.TrimSpace(string(execPath)), "git-http-backend"),
 		Env:  []string{"GIT_PROJECT_ROOT=" + root, "GIT_HTTP_EXPORT_ALL=1"},
-	})
+	}
+	if o.AdvertiseInProcess {
+		backend = advertiseInProcess(root, backend)
+	}
+	handler := s.traffic.logged(s.basicAuth(backend))
 
 	cert, caPEM, err := newTLSCertificate()
 	if err != nil {
@@ -64,12 +72,14 @@ func Start(root string) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gitserver: %w", err)
 	}
-	secure, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}})
+	rawSecure, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		plain.Close()
 		return nil, fmt.Errorf("gitserver: %w", err)
 	}
-	s.httpAddr, s.httpsAddr = plain.Addr().String(), secure.Addr().String()
+	s.httpAddr, s.httpsAddr = plain.Addr().String(), rawSecure.Addr().String()
+	plain = countingListener{Listener: plain, t: s.traffic}
+	secure := tls.NewListener(countingListener{Listener: rawSecure, t: s.traffic}, &tls.Config{Certificates: []tls.Certificate{cert}})
 	quiet := log.New(io.Discard, "", 0) // failed handshakes are what some tests want
 	s.http = &http.Server{Handler: handler, ErrorLog: quiet}
 	s.https = &http.Server{Handler: handler, ErrorLog: quiet}
