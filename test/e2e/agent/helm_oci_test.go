@@ -3,14 +3,17 @@ package agent_test
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"log"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -138,4 +141,76 @@ func (s *sealEnv) waitReadyMessage(reason, want string) string {
 		return ready.Status == metav1.ConditionFalse && ready.Reason == reason && strings.Contains(msg, want), nil
 	})
 	return msg
+}
+
+// TestHelmReleaseFromAnOCIRegistryWithCredentials: a registry over HTTPS
+// that answers 401 without basic auth (the test's certificate trusted by
+// the agent through SSL_CERT_FILE). Anonymous, the release is refused
+// naming the 401; with spec.chart.secretRef naming a Secret annotated for
+// the registry's host, the built agent reads it, pulls the chart and
+// applies it; the password shows up nowhere.
+func TestHelmReleaseFromAnOCIRegistryWithCredentials(t *testing.T) {
+	archive := chartArchive(t, chartFiles(t, "app"))
+	sum := sha256.Sum256(archive)
+	digest := hex.EncodeToString(sum[:])
+	inner := ggcr.New(ggcr.Logger(log.New(io.Discard, "", 0)))
+	push := httptest.NewServer(inner)
+	defer push.Close()
+	helmPush(t, archive, "oci://"+strings.TrimPrefix(push.URL, "http://")+"/charts")
+	const user, pass = "chart-reader", "chart-pass-e41d"
+	var refused atomic.Int32
+	reg := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u, p, ok := r.BasicAuth(); !ok || u != user || p != pass {
+			refused.Add(1)
+			w.Header().Set("WWW-Authenticate", `Basic realm="charts"`)
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		inner.ServeHTTP(w, r)
+	}))
+	defer reg.Close()
+	host := strings.TrimPrefix(reg.URL, "https://")
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: reg.Certificate().Raw}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	s := newSealEnv(t, "--allowed-networks", "127.0.0.1/32")
+	s.stopAgent()
+	s.agentEnv = []string{"SSL_CERT_FILE=" + ca}
+	s.startAgent("--allowed-networks", "127.0.0.1/32")
+	s.secrets = append(s.secrets, pass)
+	sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "registry-creds", Namespace: s.ns, Annotations: map[string]string{"seal.dev/chart-hosts": host}},
+		StringData: map[string]string{"username": user, "password": pass}}
+	if err := kube.Client.Create(s.ctx, sec); err != nil {
+		t.Fatal(err)
+	}
+
+	chart := fmt.Sprintf("    repository: oci://%s/charts\n    name: app\n    version: 1.0.0", host)
+	s.commit("release shop from a registry, anonymously", map[string][]byte{
+		"apps/web.yaml":         configMap("web-config", "hello"),
+		"apps/shop.yaml":        s.helmRelease("shop", chart, "shop-values.yaml", ""),
+		"apps/shop-values.yaml": s.sealValues(dbValues(helmUser, helmPW), s.ns+"/shop", helmPW, helmUser),
+	})
+	s.createGitSync("apps", time.Hour, func(gs *v1alpha1.GitSync) { gs.Spec.Path = "apps" })
+	msg := s.waitReadyMessage(v1alpha1.ReasonRenderFailed, "401 Unauthorized")
+	t.Logf("Ready message: %s", msg)
+	if s.configMapExists("web-config") {
+		t.Error("a revision whose chart could not be pulled was applied")
+	}
+
+	sha := s.commit("release shop with the registry's credentials", map[string][]byte{
+		"apps/shop.yaml": s.helmRelease("shop", chart+"\n    secretRef: {name: registry-creds}", "shop-values.yaml", ""),
+	})
+	s.good = sha
+	gs := s.waitApplied("apps", sha)
+	if got := s.secretData("shop-db")["password"]; got != helmPW {
+		t.Error("Secret shop-db does not hold the sealed value")
+	}
+	if rel := gs.Status.HelmReleases[0]; rel.Digest != "sha256:"+digest || rel.Chart != "oci://"+host+"/charts app" {
+		t.Errorf("status.helmReleases[0] = %+v, want the archive's digest sha256:%s", rel, digest)
+	}
+	if refused.Load() == 0 {
+		t.Error("the registry never refused a request: it did not ask for credentials")
+	}
 }
