@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 
 	"github.com/seal-gitops/seal/crypto"
 	"github.com/seal-gitops/seal/keys"
@@ -20,7 +21,8 @@ const codeWrongRelease = "wrong-release"
 type bindingScan struct {
 	root      string // the repository root values file paths start from
 	releases  []checkedRelease
-	encrypted map[string][]byte // absolute path -> file, encrypted files only
+	encrypted map[string][]byte // absolute path -> file, encrypted files that may be values files
+	checked   map[string]bool   // absolute paths of every file added
 	staged    bool              // files come from the index: none is read from disk
 }
 
@@ -29,13 +31,20 @@ func newBindingScan(wd string, staged bool) *bindingScan {
 	if !ok {
 		root = wd
 	}
-	return &bindingScan{root: root, encrypted: map[string][]byte{}, staged: staged}
+	return &bindingScan{root: root, encrypted: map[string][]byte{}, checked: map[string]bool{}, staged: staged}
 }
 
-// add records what s holds.
+// manifestKindRe finds a top-level kind: a manifest, not a values file.
+var manifestKindRe = regexp.MustCompile(`(?m)^kind:`)
+
+// add records what s holds: its releases, or, for an encrypted file that
+// may be a values file (no top-level kind), its bytes.
 func (b *bindingScan) add(s *auditFile) {
+	b.checked[s.Abs] = true
 	if looksEncrypted(s.Data) {
-		b.encrypted[s.Abs] = s.Data
+		if !manifestKindRe.Match(s.Data) {
+			b.encrypted[s.Abs] = s.Data
+		}
 		return
 	}
 	b.releases = append(b.releases, readReleases(s.Name, s.Data)...)
@@ -75,7 +84,7 @@ func (b *bindingScan) findings(ring func() *keys.Ring) []finding {
 // binding returns the sealed identity of the encrypted file at abs, or "".
 func (b *bindingScan) binding(abs, name string, ring func() *keys.Ring) string {
 	data, ok := b.encrypted[abs]
-	if !ok && !b.staged {
+	if !ok && !b.staged && !b.checked[abs] {
 		data = readCheckedFile(abs)
 	}
 	if data == nil || !looksEncrypted(data) {

@@ -100,6 +100,11 @@ func TestCheckFindsValuesSealedForAnotherRelease(t *testing.T) {
 	if !hasAll(r.Stdout, `"code": "wrong-release"`, `"file": "apps/other.yaml"`, `"line": 9`, "sealed for Secret prod/app") {
 		t.Errorf("JSON output:\n%s", r.Stdout)
 	}
+	// The release file alone: its values files are read from disk.
+	r = runSeal(t, dir, map[string]string{"SOPS_AGE_KEY_FILE": k.file}, "", "check", "apps/other.yaml")
+	if r.Code != ExitFailure || !hasAll(r.Stdout, "apps/other.yaml:1: HelmRelease prod/other reads values file apps/shop-values.yaml, which is sealed for HelmRelease prod/shop", "checked 1 file: 2 problems") {
+		t.Errorf("seal check apps/other.yaml (exit %d):\n%s", r.Code, r.Stdout)
+	}
 	r = runSeal(t, dir, map[string]string{"SOPS_AGE_KEY_FILE": filepath.Join(dir, "no-such-key.txt"), "HOME": t.TempDir(), "XDG_CONFIG_HOME": t.TempDir()}, "", "check")
 	if strings.Contains(r.Stdout, "wrong-release") || strings.Contains(r.Stdout, "sealed for HelmRelease") {
 		t.Errorf("without a key seal check reported a binding it cannot read:\n%s", r.Stdout)
