@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/seal-gitops/seal/crypto"
 )
 
 // checkOptions are the flags and arguments of seal check.
@@ -48,6 +50,10 @@ Each PATH is a file or a directory, walked for .yaml, .yml and .json files
                      recipient the key policy forbids
   malformed          an encrypted file, or a file that looks like a Secret,
                      that cannot be read
+  wrong-release      a HelmRelease (seal.dev/v1alpha1) reads a values file
+                     sealed for another release or for a Secret (read with
+                     the key seal finds, as seal decrypt does; without one
+                     the bindings are not checked)
 
 Notices ("notice": true in JSON) are shown for review and do not fail the
 check:
@@ -122,6 +128,7 @@ func runCheck(ctx context.Context, f *Factory, opts *checkOptions) error {
 	}
 	rs := loadSopsRules(wd)
 	var fs []finding
+	bindings := newBindingScan(wd, opts.Staged)
 	prog := newProgress(f, "check", len(srcs))
 	for i := range srcs {
 		prog.step()
@@ -134,9 +141,13 @@ func runCheck(ctx context.Context, f *Factory, opts *checkOptions) error {
 			}
 		}
 		fs = append(fs, checkSource(s, rs)...)
+		if len(s.Data) <= crypto.MaxFileSize {
+			bindings.add(s)
+		}
 		s.Data = nil
 	}
 	prog.finish()
+	fs = append(fs, bindings.findings(checkRing(f))...)
 	fs = append(fs, rulePolicyFindings(rs)...)
 	fs = groupConfigFindings(fs, rs)
 	slices.SortStableFunc(fs, func(a, b finding) int {

@@ -12,11 +12,17 @@ import (
 // sealed values land outside Secrets.
 const codeWidened = "widened"
 
-// releaseNotices returns a notice for every HelmRelease in data whose
-// spec.sealedValues.allowKinds widens where its sealed values may land.
-// Notices are printed but do not fail the check: a widening is allowed,
-// and reviewers should see it.
-func releaseNotices(name string, data []byte) (out []finding) {
+// checkedRelease is a HelmRelease seal check read.
+type checkedRelease struct {
+	File            string // as shown
+	Line            int
+	Namespace, Name string
+	AllowKinds      []string
+	ValuesFiles     []string // repository paths, from its root
+}
+
+// readReleases returns the HelmReleases (seal.dev/v1alpha1) of data.
+func readReleases(name string, data []byte) (out []checkedRelease) {
 	if !bytes.Contains(data, []byte("HelmRelease")) {
 		return nil
 	}
@@ -39,19 +45,35 @@ func releaseNotices(name string, data []byte) (out []finding) {
 				Namespace string `yaml:"namespace"`
 			} `yaml:"metadata"`
 			Spec struct {
+				ValuesFiles  []string `yaml:"valuesFiles"`
 				SealedValues struct {
 					AllowKinds []string `yaml:"allowKinds"`
 				} `yaml:"sealedValues"`
 			} `yaml:"spec"`
 		}
-		if doc.Decode(&r) != nil || r.APIVersion != "seal.dev/v1alpha1" || r.Kind != "HelmRelease" || len(r.Spec.SealedValues.AllowKinds) == 0 {
+		if doc.Decode(&r) != nil || r.APIVersion != "seal.dev/v1alpha1" || r.Kind != "HelmRelease" {
 			continue
 		}
-		out = append(out, finding{File: name, Line: doc.Line, Code: codeWidened, Notice: true,
+		out = append(out, checkedRelease{File: name, Line: doc.Line, Namespace: r.Metadata.Namespace, Name: r.Metadata.Name,
+			AllowKinds: r.Spec.SealedValues.AllowKinds, ValuesFiles: r.Spec.ValuesFiles})
+	}
+}
+
+// releaseNotices returns a notice for every HelmRelease in data whose
+// spec.sealedValues.allowKinds widens where its sealed values may land.
+// Notices are printed but do not fail the check: a widening is allowed,
+// and reviewers should see it.
+func releaseNotices(name string, data []byte) (out []finding) {
+	for _, r := range readReleases(name, data) {
+		if len(r.AllowKinds) == 0 {
+			continue
+		}
+		out = append(out, finding{File: name, Line: r.Line, Code: codeWidened, Notice: true,
 			Problem: fmt.Sprintf("HelmRelease %s/%s lets its sealed values land in %s data, not only in Secrets (spec.sealedValues.allowKinds)",
-				r.Metadata.Namespace, r.Metadata.Name, strings.Join(r.Spec.SealedValues.AllowKinds, ", ")),
+				r.Namespace, r.Name, strings.Join(r.AllowKinds, ", ")),
 			Fix: "a notice, not a problem: check that the chart puts only what may be read there; remove allowKinds to keep the values in Secrets"})
 	}
+	return out
 }
 
 // problems counts the findings that are not notices.

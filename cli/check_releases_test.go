@@ -6,6 +6,9 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/seal-gitops/seal/crypto"
+	"github.com/seal-gitops/seal/keys"
 )
 
 const widenedRelease = `apiVersion: seal.dev/v1alpha1
@@ -56,4 +59,54 @@ func hasAll(s string, subs ...string) bool {
 		}
 	}
 	return true
+}
+
+// seal check, with a key that opens the values files, reports a
+// HelmRelease reading a values file sealed for another release (or for a
+// Secret) as a problem naming both files and both identities; the release
+// the file was sealed for passes. Without a key the bindings cannot be
+// read, and nothing is reported about them.
+func TestCheckFindsValuesSealedForAnotherRelease(t *testing.T) {
+	dir := t.TempDir()
+	k := newCryptKey(t, t.TempDir(), "alice", keys.X25519)
+	auditGitRepo(t, dir)
+	auditWrite(t, filepath.Join(dir, ".sops.yaml"), "creation_rules:\n  - path_regex: ^apps/\n    age: "+k.recipient()+"\n")
+	seal := func(file, values, ns, name, kind string) {
+		sealed, err := crypto.EncryptInput(file, []byte(values), crypto.InputOptions{Recipients: []string{k.recipient()}, Namespace: ns, Name: name, Kind: kind})
+		if err != nil {
+			t.Fatal(err)
+		}
+		auditWrite(t, filepath.Join(dir, file), string(sealed))
+	}
+	seal("apps/shop-values.yaml", "db:\n  password: pw-shop-51c2\n", "prod", "shop", crypto.ReleaseKind)
+	seal("apps/app-input.yaml", "token: tok-app-0e7d\n", "prod", "app", "Secret")
+	release := func(name, values string) string {
+		return "apiVersion: seal.dev/v1alpha1\nkind: HelmRelease\nmetadata:\n  name: " + name + "\n  namespace: prod\nspec:\n  chart: {path: charts/app, version: 1.0.0}\n  valuesFiles: [" + values + "]\n"
+	}
+	auditWrite(t, filepath.Join(dir, "apps/shop.yaml"), release("shop", "apps/shop-values.yaml"))
+	auditWrite(t, filepath.Join(dir, "apps/other.yaml"), release("other", "apps/shop-values.yaml")+"---\n"+release("third", "apps/app-input.yaml"))
+
+	r := runSeal(t, dir, map[string]string{"SOPS_AGE_KEY_FILE": k.file}, "", "check")
+	if r.Code != ExitFailure {
+		t.Errorf("exit %d, want %d", r.Code, ExitFailure)
+	}
+	golden(t, "check-wrong-release.txt", r.Stdout)
+	for _, v := range []string{"pw-shop-51c2", "tok-app-0e7d"} {
+		if strings.Contains(r.Stdout+r.Stderr, v) {
+			t.Error("seal check printed a sealed value")
+		}
+	}
+	r = runSeal(t, dir, map[string]string{"SOPS_AGE_KEY_FILE": k.file}, "", "check", "-o", "json")
+	if !hasAll(r.Stdout, `"code": "wrong-release"`, `"file": "apps/other.yaml"`, `"line": 9`, "sealed for Secret prod/app") {
+		t.Errorf("JSON output:\n%s", r.Stdout)
+	}
+	// The release file alone: its values files are read from disk.
+	r = runSeal(t, dir, map[string]string{"SOPS_AGE_KEY_FILE": k.file}, "", "check", "apps/other.yaml")
+	if r.Code != ExitFailure || !hasAll(r.Stdout, "apps/other.yaml:1: HelmRelease prod/other reads values file apps/shop-values.yaml, which is sealed for HelmRelease prod/shop", "checked 1 file: 2 problems") {
+		t.Errorf("seal check apps/other.yaml (exit %d):\n%s", r.Code, r.Stdout)
+	}
+	r = runSeal(t, dir, map[string]string{"SOPS_AGE_KEY_FILE": filepath.Join(dir, "no-such-key.txt"), "HOME": t.TempDir(), "XDG_CONFIG_HOME": t.TempDir()}, "", "check")
+	if strings.Contains(r.Stdout, "wrong-release") || strings.Contains(r.Stdout, "sealed for HelmRelease") {
+		t.Errorf("without a key seal check reported a binding it cannot read:\n%s", r.Stdout)
+	}
 }

@@ -165,6 +165,7 @@ func (r *renderer) Render(ctx context.Context, gs *v1alpha1.GitSync, rev *source
 		MaxFileSize:           r.maxFileSize,
 		MaxTotalSize:          r.maxRenderSize,
 		Charts:                r.charts,
+		ChartCredentials:      r.chartCredentials(gs),
 		Capabilities:          r.capabilities.get,
 	})
 	if err != nil {

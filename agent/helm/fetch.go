@@ -27,17 +27,18 @@ const MaxIndexSize = 32 << 20
 // maxCached is how many chart archives a Fetcher keeps.
 const maxCached = 64
 
-// Fetcher downloads charts from HTTP(S) chart repositories and keeps the
-// archives it downloaded, by digest, so that a chart whose index entry
-// names a digest already held is not downloaded again. It is safe for
-// concurrent use.
+// Fetcher downloads charts from HTTP(S) chart repositories and OCI
+// registries and keeps the archives it downloaded, by digest, so that a
+// chart whose index entry (or OCI manifest) names a digest already held is
+// not downloaded again. It is safe for concurrent use.
 type Fetcher struct {
 	client *http.Client
 	limits Limits
 
-	mu    sync.Mutex
-	cache map[string][]byte // sha256 hex of the archive -> archive
-	order []string          // digests, oldest first
+	mu        sync.Mutex
+	cache     map[string][]byte // sha256 hex of the archive -> archive
+	order     []string          // digests, oldest first
+	manifests map[string]string // OCI manifest digest -> sha256 hex of its chart archive
 }
 
 // NewFetcher returns a Fetcher that uses client (http.DefaultClient when
@@ -46,19 +47,28 @@ func NewFetcher(client *http.Client, lim Limits) *Fetcher {
 	if client == nil {
 		client = &http.Client{Timeout: time.Minute}
 	}
-	return &Fetcher{client: client, limits: lim.orDefault(), cache: map[string][]byte{}}
+	return &Fetcher{client: client, limits: lim.orDefault(), cache: map[string][]byte{}, manifests: map[string]string{}}
 }
 
 // Fetch returns the archive of chart ref.Name at exactly ref.Version from
-// the repository ref.Repository, and its sha256 digest (hex). When the
-// index names a digest, the archive must match it.
-func (f *Fetcher) Fetch(ctx context.Context, ref ChartRef) (archive []byte, digest string, err error) {
+// the chart repository or OCI registry ref.Repository, and its sha256
+// digest (hex). When the index names a digest, the archive must match it.
+// creds, when not nil, are sent over HTTPS to the hosts they name only;
+// a chart source on another host, or over plain HTTP, is refused with
+// them.
+func (f *Fetcher) Fetch(ctx context.Context, ref ChartRef, creds *Credentials) (archive []byte, digest string, err error) {
+	if ref.IsOCI() {
+		return f.fetchOCI(ctx, ref, creds)
+	}
 	base, err := url.Parse(strings.TrimSuffix(ref.Repository, "/") + "/")
 	if err != nil || base.Host == "" || (base.Scheme != "http" && base.Scheme != "https") || base.User != nil {
 		return nil, "", fmt.Errorf("%w %s: not an http(s) URL without credentials", ErrRepository, shownURL(ref.Repository))
 	}
 	repoName := shownURL(ref.Repository)
-	data, err := f.get(ctx, base.JoinPath("index.yaml"), MaxIndexSize)
+	if err := creds.check(base.Host, base.Scheme != "https"); err != nil {
+		return nil, "", fmt.Errorf("%w %s: %w", ErrRepository, repoName, err)
+	}
+	data, err := f.get(ctx, base.JoinPath("index.yaml"), MaxIndexSize, creds)
 	if err != nil {
 		return nil, "", fmt.Errorf("%w %s: reading index.yaml: %w", ErrRepository, repoName, err)
 	}
@@ -91,12 +101,11 @@ func (f *Fetcher) Fetch(ctx context.Context, ref ChartRef) (archive []byte, dige
 		return nil, "", fmt.Errorf("%w %s: chart %s %s: its URL in index.yaml is not an http(s) URL without credentials", ErrRepository, repoName, ref.Name, ref.Version)
 	}
 	if u.Host != base.Host {
-		// Credentials, once the GitSync can give some, go only to the
-		// repository's host; a chart elsewhere is refused rather than
-		// fetched without them.
+		// Credentials go only to the repository's host; a chart
+		// elsewhere is refused rather than fetched without them.
 		return nil, "", fmt.Errorf("%w %s: chart %s %s is on another host (%s); Seal fetches charts from the repository's host only", ErrRepository, repoName, ref.Name, ref.Version, u.Host)
 	}
-	archive, err = f.get(ctx, u, f.limits.MaxArchiveSize)
+	archive, err = f.get(ctx, u, f.limits.MaxArchiveSize, creds)
 	if err != nil {
 		return nil, "", fmt.Errorf("%w %s: downloading chart %s %s: %w", ErrRepository, repoName, ref.Name, ref.Version, err)
 	}
@@ -109,13 +118,18 @@ func (f *Fetcher) Fetch(ctx context.Context, ref ChartRef) (archive []byte, dige
 	return archive, digest, nil
 }
 
-// get reads u, at most max bytes.
-func (f *Fetcher) get(ctx context.Context, u *url.URL, max int64) ([]byte, error) {
+// get reads u, at most max bytes, sending creds when they are for u's
+// host and u is HTTPS. The client follows no redirect.
+func (f *Fetcher) get(ctx context.Context, u *url.URL, max int64, creds *Credentials) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := f.client.Do(req)
+	creds.authorize(req)
+	// The guard drops the credentials on any request to another host,
+	// whatever client the Fetcher was given; redirects are not followed.
+	hc := f.downloadClient(ctx, creds, nil, func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse })
+	resp, err := hc.Do(req)
 	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {
@@ -138,6 +152,40 @@ func (f *Fetcher) get(ctx context.Context, u *url.URL, max int64) ([]byte, error
 		return nil, fmt.Errorf("%s is over the limit of %d bytes", shownURL(u.String()), max)
 	}
 	return b, nil
+}
+
+// downloadClient is the HTTP client of one download: the Fetcher's
+// transport (the agent's address rules) under a guard that sends creds
+// only to their hosts over HTTPS, ties requests to ctx when not nil and
+// caps the bytes read by b when not nil.
+func (f *Fetcher) downloadClient(ctx context.Context, creds *Credentials, b *budget, redirect func(*http.Request, []*http.Request) error) *http.Client {
+	base := f.client.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	return &http.Client{
+		Transport:     &guard{base: base, creds: creds, ctx: ctx, budget: b},
+		Timeout:       f.client.Timeout,
+		CheckRedirect: redirect,
+	}
+}
+
+// manifest returns the archive digest of the chart an OCI manifest holds,
+// when that manifest was pulled before.
+func (f *Fetcher) manifest(digest string) (string, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	d, ok := f.manifests[digest]
+	return d, ok
+}
+
+func (f *Fetcher) keepManifest(manifest, archive string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.manifests) >= 4*maxCached {
+		clear(f.manifests) // small strings; the archives are capped by keep
+	}
+	f.manifests[manifest] = archive
 }
 
 func (f *Fetcher) cached(digest string) []byte {

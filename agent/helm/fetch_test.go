@@ -56,7 +56,7 @@ func TestFetcherCachesByDigest(t *testing.T) {
 	f := NewFetcher(repo.Client(), Limits{})
 	ref := ChartRef{Repository: repo.URL + "/charts", Name: "app", Version: "1.0.0"}
 	for range 3 {
-		archive, digest, err := f.Fetch(t.Context(), ref)
+		archive, digest, err := f.Fetch(t.Context(), ref, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -109,10 +109,61 @@ func TestFetcherRefuses(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			repo := newChartRepo(t)
 			ref := tt.setup(repo)
-			_, _, err := NewFetcher(repo.Client(), Limits{}).Fetch(t.Context(), ref)
+			_, _, err := NewFetcher(repo.Client(), Limits{}).Fetch(t.Context(), ref, nil)
 			if !errors.Is(err, ErrRepository) || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), ref.Repository) {
 				t.Fatalf("Fetch = %v, want ErrRepository naming the repository and %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestFetcherWithCredentials: a chart repository over HTTPS that asks for
+// basic auth refuses anonymous downloads (401) and serves the chart with
+// the Secret's credentials; an index.yaml that redirects to another host
+// is refused, and that host receives nothing.
+func TestFetcherWithCredentials(t *testing.T) {
+	archive := tgz(t, chartEntries(t, "app", "app")...)
+	var elsewhere atomic.Int32
+	other := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		elsewhere.Add(1)
+	}))
+	defer other.Close()
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u, p, ok := r.BasicAuth(); !ok || u != "chart-user" || p != "chart-pass" {
+			w.Header().Set("WWW-Authenticate", `Basic realm="charts"`)
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		switch r.URL.Path {
+		case "/charts/index.yaml":
+			fmt.Fprintf(w, "apiVersion: v1\nentries:\n  app:\n  - apiVersion: v2\n    name: app\n    version: 1.0.0\n    urls: [app-1.0.0.tgz]\n")
+		case "/charts/app-1.0.0.tgz":
+			w.Write(archive)
+		case "/moved/index.yaml":
+			http.Redirect(w, r, other.URL+"/charts/index.yaml", http.StatusFound)
+		}
+	}))
+	defer srv.Close()
+	host := strings.TrimPrefix(srv.URL, "https://")
+	creds := &Credentials{Username: "chart-user", Password: "chart-pass", Hosts: []string{host}, Source: "Secret ns/charts"}
+	ref := ChartRef{Repository: srv.URL + "/charts", Name: "app", Version: "1.0.0"}
+	f := NewFetcher(srv.Client(), Limits{})
+
+	if _, _, err := f.Fetch(t.Context(), ref, nil); err == nil || !strings.Contains(err.Error(), "401 Unauthorized") {
+		t.Errorf("anonymous Fetch = %v, want 401 Unauthorized", err)
+	}
+	if _, digest, err := f.Fetch(t.Context(), ref, creds); err != nil || digest != sha(archive) {
+		t.Errorf("Fetch with credentials = %s, %v; want the archive's digest", digest, err)
+	}
+	moved := ChartRef{Repository: srv.URL + "/moved", Name: "app", Version: "1.0.0"}
+	if _, _, err := f.Fetch(t.Context(), moved, creds); err == nil || !strings.Contains(err.Error(), "302 Found") {
+		t.Errorf("Fetch through a redirect = %v, want the redirect refused (302 Found)", err)
+	}
+	if n := elsewhere.Load(); n != 0 {
+		t.Errorf("the other host received %d requests", n)
+	}
+	plain := ChartRef{Repository: "http://" + host + "/charts", Name: "app", Version: "1.0.0"}
+	if _, _, err := f.Fetch(t.Context(), plain, creds); !errors.Is(err, ErrCredentials) || !strings.Contains(err.Error(), "never sent over plain HTTP") {
+		t.Errorf("Fetch over http:// with credentials = %v, want the credentials refused", err)
 	}
 }

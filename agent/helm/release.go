@@ -55,12 +55,31 @@ type ChartRef struct {
 	// Path is a chart directory of the repository, from its root.
 	Path string `json:"path,omitempty"`
 	// Repository is an http:// or https:// chart repository (the URL of
-	// its index.yaml without the file name); Name the chart in it.
+	// its index.yaml without the file name), or an oci:// registry
+	// repository (what `helm push` takes: the chart is
+	// <repository>/<name>:<version>); Name the chart in it.
 	Repository string `json:"repository,omitempty"`
 	Name       string `json:"name,omitempty"`
 	// Version is the chart's exact version; required: charts are pinned.
 	Version string `json:"version"`
+	// PlainHTTP reaches an oci:// registry over plain HTTP instead of
+	// HTTPS. Credentials are never sent over plain HTTP.
+	PlainHTTP bool `json:"plainHTTP,omitempty"`
+	// SecretRef names a Secret, in the GitSync's namespace, holding the
+	// chart source's credentials (see CredentialsFromSecret).
+	SecretRef *SecretRef `json:"secretRef,omitempty"`
 }
+
+// SecretRef names a Secret in the GitSync's namespace.
+type SecretRef struct {
+	Name string `json:"name"`
+}
+
+// IsOCI reports whether the chart comes from an OCI registry.
+func (c ChartRef) IsOCI() bool { return strings.HasPrefix(c.Repository, OCIScheme) }
+
+// OCIScheme starts the repository URL of a chart in an OCI registry.
+const OCIScheme = "oci://"
 
 // SealedValues is a release's widening of the seal contract.
 type SealedValues struct {
@@ -89,6 +108,8 @@ var (
 	releaseNameRe = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
 	namespaceRe   = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
 	chartNameRe   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$`)
+	// secretNameRe is a DNS subdomain, as Secret names are (length apart).
+	secretNameRe = releaseNameRe
 )
 
 // Parse validates a HelmRelease object read from file. Errors name the
@@ -132,10 +153,16 @@ func (s *Spec) validate() error {
 		return fmt.Errorf("spec.chart: set either path (a chart in this repository) or repository and name, not both")
 	case c.Path == "" && c.Repository == "":
 		return fmt.Errorf("spec.chart: missing: set path (a chart directory of this repository) or repository and name (a chart repository)")
-	case c.Repository != "" && !strings.HasPrefix(c.Repository, "https://") && !strings.HasPrefix(c.Repository, "http://"):
-		return fmt.Errorf("spec.chart.repository: want an http:// or https:// chart repository URL (OCI registries are not supported yet)")
+	case c.Repository != "" && !strings.HasPrefix(c.Repository, "https://") && !strings.HasPrefix(c.Repository, "http://") && !c.IsOCI():
+		return fmt.Errorf("spec.chart.repository: want an http:// or https:// chart repository URL, or an oci:// registry repository")
 	case c.Repository != "" && !chartNameRe.MatchString(c.Name):
 		return fmt.Errorf("spec.chart.name: want the chart's name in the repository")
+	case c.PlainHTTP && !c.IsOCI():
+		return fmt.Errorf("spec.chart.plainHTTP: only for an oci:// registry (a chart repository says plain HTTP with an http:// URL)")
+	case c.SecretRef != nil && c.Path != "":
+		return fmt.Errorf("spec.chart.secretRef: only for a chart repository or registry; a chart in this repository needs no credentials")
+	case c.SecretRef != nil && (len(c.SecretRef.Name) > 253 || !secretNameRe.MatchString(c.SecretRef.Name)):
+		return fmt.Errorf("spec.chart.secretRef.name: want the name of a Secret in the GitSync's namespace")
 	case c.Version == "":
 		return fmt.Errorf("spec.chart.version: missing: charts are pinned, write the chart's exact version")
 	}

@@ -45,6 +45,20 @@ func TestParse(t *testing.T) {
 	}
 }
 
+func TestParseOCI(t *testing.T) {
+	r, err := parseYAML(t, releaseHead+"spec:\n  chart: {repository: oci://registry.example.com/charts, name: app, version: 1.0.0, plainHTTP: true, secretRef: {name: registry-creds}}\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := ChartRef{Repository: "oci://registry.example.com/charts", Name: "app", Version: "1.0.0", PlainHTTP: true, SecretRef: &SecretRef{Name: "registry-creds"}}
+	if diff := cmp.Diff(want, r.Spec.Chart); diff != "" {
+		t.Errorf("spec.chart (-want +got):\n%s", diff)
+	}
+	if !r.Spec.Chart.IsOCI() {
+		t.Error("IsOCI = false")
+	}
+}
+
 func TestParseRefuses(t *testing.T) {
 	tests := []struct{ name, text, want string }{
 		{"no namespace", "apiVersion: seal.dev/v1alpha1\nkind: HelmRelease\nmetadata:\n  name: shop\nspec:\n  chart: {path: c, version: 1.0.0}\n", "metadata.namespace is required"},
@@ -54,7 +68,10 @@ func TestParseRefuses(t *testing.T) {
 		{"a version range", releaseHead + "spec:\n  chart: {path: charts/app, version: ^1.0.0}\n", `"^1.0.0": want an exact version`},
 		{"path and repository", releaseHead + "spec:\n  chart: {path: c, repository: https://x, name: a, version: 1.0.0}\n", "not both"},
 		{"repository without name", releaseHead + "spec:\n  chart: {repository: https://charts.example.com, version: 1.0.0}\n", "spec.chart.name"},
-		{"an OCI repository", releaseHead + "spec:\n  chart: {repository: oci://registry.example.com/charts, name: a, version: 1.0.0}\n", "OCI registries are not supported yet"},
+		{"an ftp repository", releaseHead + "spec:\n  chart: {repository: ftp://charts.example.com, name: a, version: 1.0.0}\n", "or an oci:// registry repository"},
+		{"plainHTTP for an https repository", releaseHead + "spec:\n  chart: {repository: https://charts.example.com, name: a, version: 1.0.0, plainHTTP: true}\n", "spec.chart.plainHTTP: only for an oci:// registry"},
+		{"secretRef for a chart in the repository", releaseHead + "spec:\n  chart: {path: c, version: 1.0.0, secretRef: {name: creds}}\n", "spec.chart.secretRef: only for a chart repository or registry"},
+		{"a bad secretRef", releaseHead + "spec:\n  chart: {repository: https://charts.example.com, name: a, version: 1.0.0, secretRef: {name: Bad_Name}}\n", "spec.chart.secretRef.name"},
 		{"a typo", releaseHead + "spec:\n  chart: {path: c, version: 1.0.0}\n  valueFiles: [a.yaml]\n", `unknown field "valueFiles"`},
 		{"unknown top field", releaseHead + "spec:\n  chart: {path: c, version: 1.0.0}\nstatus: {}\n", `unknown field "status"`},
 		{"bad hooks", releaseHead + "spec:\n  chart: {path: c, version: 1.0.0}\n  hooks: Run\n", `spec.hooks "Run"`},

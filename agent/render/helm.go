@@ -160,7 +160,11 @@ func loadChart(r *reader, where string, rel *helm.Release) (*chart.Chart, *Relea
 		if fetcher == nil {
 			fetcher = helm.NewFetcher(nil, lim)
 		}
-		archive, digest, err := fetcher.Fetch(r.ctx, ref)
+		creds, err := chartCredentials(r, where, ref)
+		if err != nil {
+			return nil, nil, err
+		}
+		archive, digest, err := fetcher.Fetch(r.ctx, ref, creds)
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s: %w: %w", where, ErrHelm, err)
 		}
@@ -185,6 +189,22 @@ func loadChart(r *reader, where string, rel *helm.Release) (*chart.Chart, *Relea
 		return nil, nil, fmt.Errorf("%s: %w: the chart at %s has version %s, but spec.chart.version pins %s: change one of them", where, ErrHelm, ref.Path, ch.Metadata.Version, ref.Version)
 	}
 	return ch, &Release{Chart: ref.Path, Version: ref.Version, Digest: digest}, nil
+}
+
+// chartCredentials reads the credentials of ref.SecretRef, nil without
+// one.
+func chartCredentials(r *reader, where string, ref helm.ChartRef) (*helm.Credentials, error) {
+	if ref.SecretRef == nil {
+		return nil, nil
+	}
+	if r.opts.ChartCredentials == nil {
+		return nil, fmt.Errorf("%s: %w: spec.chart.secretRef: this render reads no credentials", where, ErrHelm)
+	}
+	creds, err := r.opts.ChartCredentials(r.ctx, ref.SecretRef.Name)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w: spec.chart.secretRef: %w", where, ErrHelm, err)
+	}
+	return creds, nil
 }
 
 // readChartDir reads every file under the chart directory dir (hidden

@@ -60,6 +60,10 @@ type Options struct {
 	// files, keeping them by digest; a fetcher of its own, for this
 	// render only, when nil.
 	Charts *helm.Fetcher
+	// ChartCredentials reads the Secret a HelmRelease's
+	// spec.chart.secretRef names (in the GitSync's namespace, as the
+	// GitSync's service account); a release naming one fails when nil.
+	ChartCredentials func(ctx context.Context, secretName string) (*helm.Credentials, error)
 	// Capabilities returns the cluster's version and API versions for
 	// Helm templates; called only when the render holds a HelmRelease.
 	// Helm's defaults when nil.

@@ -40,6 +40,8 @@ type env struct {
 	// afterStop are checks run once the agent has stopped, before the
 	// test's GitSyncs are deleted.
 	afterStop []func()
+	// agentEnv is added to the agent's environment by startAgent.
+	agentEnv []string
 }
 
 var repoCount atomic.Int64
@@ -82,7 +84,7 @@ func (e *env) startAgent(extra ...string) {
 		"--data-dir", filepath.Join(e.dir, "data"),
 		"--log-format", "json",
 	}, extra...)
-	p, err := harness.Start(harness.Command{Path: bin.Agent, Args: args, Dir: e.dir})
+	p, err := harness.Start(harness.Command{Path: bin.Agent, Args: args, Dir: e.dir, Env: e.agentEnv})
 	if err != nil {
 		e.t.Fatal(err)
 	}
