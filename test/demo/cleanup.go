@@ -42,7 +42,7 @@ func (d *demo) cleanUp() error {
 const agentStopGrace = 20 * time.Second
 
 // stopAgent stops seal-agent gracefully, keeps its log in agent.log and
-// checks that the log never held the demo's password.
+// checks that the log never held the demo's password or API key.
 func (d *demo) stopAgent() (string, error) {
 	exitedBefore := d.agent.Exited()
 	start := time.Now()
@@ -65,10 +65,14 @@ func (d *demo) stopAgent() (string, error) {
 	}
 	if d.password != "" {
 		lines := strings.Count(out, "\n")
-		if strings.Contains(out, d.password) {
-			errs = append(errs, fmt.Errorf("seal-agent's log holds the demo's password: plaintext must never reach a log"))
+		what := "the password"
+		if d.apiKey != "" {
+			what = "the password or the API key"
+		}
+		if strings.Contains(out, d.password) || (d.apiKey != "" && strings.Contains(out, d.apiKey)) {
+			errs = append(errs, fmt.Errorf("seal-agent's log holds %s: plaintext must never reach a log", what))
 		} else {
-			msg += fmt.Sprintf("\n%sits log (%d lines) never mentions the password", evidenceIndent, lines)
+			msg += fmt.Sprintf("\n%sits log (%d lines) never mentions %s", evidenceIndent, lines, what)
 		}
 	}
 	return msg, errors.Join(errs...)

@@ -35,6 +35,7 @@ type demo struct {
 
 	recipient string // the agent's public key
 	password  string // the demo's throwaway database password
+	apiKey    string // the Helm release's throwaway API key
 	revision  string // the commit last synced
 
 	cleanups []cleanup // undone in reverse order
@@ -66,6 +67,7 @@ func (d *demo) steps() []step {
 		{"Drift: change the ConfigMap in the cluster by hand", d.correctDrift},
 		{"Roll out a new commit: 3 replicas and a new greeting", d.rollOut},
 		{"Remove a file from Git: the Service is pruned", d.prune},
+		{"Add a Helm release whose values file is sealed for it", d.addHelmRelease},
 		{"seal status", d.showStatus},
 	}
 }
@@ -107,7 +109,7 @@ func (d *demo) run(ctx context.Context) int {
 	}
 	d.say.line("")
 	d.say.line(fmt.Sprintf("Seal demo complete in %s: Git held only ciphertext, the cluster got the decrypted Secret, "+
-		"drift was put back, a new commit rolled out and a removed file was pruned.", seconds(time.Since(start))))
+		"drift was put back, a new commit rolled out, a removed file was pruned and a chart got its sealed value.", seconds(time.Since(start))))
 	return 0
 }
 

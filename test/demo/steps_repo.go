@@ -138,15 +138,15 @@ func (d *demo) commitApp(ctx context.Context) error {
 	}
 	d.say.say("commit %s \"Add the web app and its sealed database Secret\": %s and 4 files under %s/, pushed to %s",
 		sha[:8], keys.ConfigName, appPath, d.git.HTTPURL(d.repo.Name))
-	if err := d.checkHistory(ctx); err != nil {
+	if err := d.checkHistory(ctx, "password", d.password); err != nil {
 		return err
 	}
 	d.revision = sha
 	return nil
 }
 
-// checkHistory searches every commit's diff for the password.
-func (d *demo) checkHistory(ctx context.Context) error {
+// checkHistory searches every commit's diff for a secret value.
+func (d *demo) checkHistory(ctx context.Context, what, value string) error {
 	cmd := exec.CommandContext(ctx, "git", "log", "-p", "--all")
 	cmd.Dir = d.repo.Dir()
 	cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null")
@@ -154,9 +154,9 @@ func (d *demo) checkHistory(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("git log -p --all in %s: %w", d.repo.Dir(), err)
 	}
-	if bytes.Contains(out, []byte(d.password)) {
-		return fmt.Errorf("the repository's history holds the password in plaintext")
+	if bytes.Contains(out, []byte(value)) {
+		return fmt.Errorf("the repository's history holds the %s in plaintext", what)
 	}
-	d.say.say("git log -p --all: the password appears nowhere in the repository's history")
+	d.say.say("git log -p --all: the %s appears nowhere in the repository's history", what)
 	return nil
 }
