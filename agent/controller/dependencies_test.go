@@ -73,7 +73,9 @@ func TestDependencies(t *testing.T) {
 			wantErr: "spec.dependsOn[0]: GitSync team/b not found"},
 		{name: "the first not ready is named", gs: gitSync("team/a", "b", "c", "d"), others: []*v1alpha1.GitSync{
 			gitSync("team/b"),
-			notReady(gitSync("team/c"), func(gs *v1alpha1.GitSync) { gs.Status.Conditions[0].Status, gs.Status.Conditions[0].Reason = metav1.ConditionFalse, v1alpha1.ReasonApplyFailed }),
+			notReady(gitSync("team/c"), func(gs *v1alpha1.GitSync) {
+				gs.Status.Conditions[0].Status, gs.Status.Conditions[0].Reason = metav1.ConditionFalse, v1alpha1.ReasonApplyFailed
+			}),
 			notReady(gitSync("team/d"), func(gs *v1alpha1.GitSync) { gs.Status.Conditions = nil })},
 			wantErr: "spec.dependsOn[1]: GitSync team/c is not ready: it is Ready=False (ApplyFailed)"},
 		{name: "a new generation not synced yet", gs: gitSync("team/a", "b"), others: []*v1alpha1.GitSync{
@@ -93,7 +95,7 @@ func TestDependencies(t *testing.T) {
 		{name: "a cycle of two", gs: gitSync("team/a", "b"), others: []*v1alpha1.GitSync{gitSync("team/b", "team/a")},
 			wantErr: "spec.dependsOn forms a cycle: team/a → team/b → team/a", cycle: true},
 		{name: "a cycle of three across namespaces", gs: gitSync("team/a", "x", "b"),
-			others: []*v1alpha1.GitSync{gitSync("team/x"), gitSync("team/b", "other/c"), gitSync("other/c", "team/a")},
+			others:  []*v1alpha1.GitSync{gitSync("team/x"), gitSync("team/b", "other/c"), gitSync("other/c", "team/a")},
 			wantErr: "team/a → team/b → other/c → team/a", cycle: true},
 		{name: "a cycle elsewhere is a dependency not ready", gs: gitSync("team/a", "b"), others: []*v1alpha1.GitSync{
 			notReady(gitSync("team/b", "c"), func(gs *v1alpha1.GitSync) {
