@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -137,4 +138,63 @@ func TestADependencyCycleIsReported(t *testing.T) {
 			t.Errorf("%s applied its ConfigMap despite the cycle", name)
 		}
 	}
+}
+
+// TestATenantMayDependOnlyOnGitSyncsItsAccountMayRead: in tenant mode a
+// dependency in another namespace that the service account may not get
+// is refused, naming the account; once granted get, the GitSync waits for
+// it, and applies once it is Ready at its latest revision (written here as
+// the agent of that namespace, which this test does not run, would).
+func TestATenantMayDependOnlyOnGitSyncsItsAccountMayRead(t *testing.T) {
+	e := newEnv(t)
+	e.deployer("deployer", "app-git")
+	other, err := kube.Namespace(e.ctx, "e2e-other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := &v1alpha1.GitSync{ObjectMeta: metav1.ObjectMeta{Namespace: other, Name: "base"},
+		Spec: v1alpha1.GitSyncSpec{URL: "https://git.example.com/platform/base.git"}}
+	if err := kube.Client.Create(e.ctx, base); err != nil {
+		t.Fatal(err)
+	}
+	sha := e.commit("app", map[string][]byte{"app/cm.yaml": configMap("from-app", "app")})
+	e.createGitSync("app", time.Hour, func(gs *v1alpha1.GitSync) {
+		gs.Spec.Path, gs.Spec.ServiceAccountName = "app", "deployer"
+		gs.Spec.DependsOn = []v1alpha1.DependencyReference{{Namespace: other, Name: "base"}}
+	})
+	msg := e.waitFailed("app", v1alpha1.ReasonDependencyNotReady)
+	if want := fmt.Sprintf("ServiceAccount %s/deployer may not get GitSync %s/base (forbidden)", e.ns, other); !strings.Contains(msg, want) {
+		t.Errorf("message %q does not say %q", msg, want)
+	}
+
+	for _, o := range []client.Object{
+		&rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: other, Name: "read-gitsyncs"},
+			Rules: []rbacv1.PolicyRule{{APIGroups: []string{v1alpha1.GroupVersion.Group}, Resources: []string{"gitsyncs"}, Verbs: []string{"get"}}}},
+		&rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: other, Name: "read-gitsyncs"},
+			RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: "read-gitsyncs"},
+			Subjects: []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: e.ns, Name: "deployer"}}},
+	} {
+		if err := kube.Client.Create(e.ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.eventually(60*time.Second, "app waits for base, no longer refused", func() (bool, error) {
+		ready := meta.FindStatusCondition(e.get("app").Status.Conditions, v1alpha1.ConditionReady)
+		return ready != nil && ready.Reason == v1alpha1.ReasonDependencyNotReady &&
+			strings.Contains(ready.Message, fmt.Sprintf("GitSync %s/base is not ready: generation 1 is not synced yet", other)), nil
+	})
+	if e.configMapExists("from-app") {
+		t.Fatal("app applied before base was Ready")
+	}
+
+	if err := kube.Client.Get(e.ctx, client.ObjectKeyFromObject(base), base); err != nil {
+		t.Fatal(err)
+	}
+	base.Status = v1alpha1.GitSyncStatus{ObservedGeneration: base.Generation, LastAttemptedRevision: sha, LastAppliedRevision: sha,
+		Conditions: []metav1.Condition{{Type: v1alpha1.ConditionReady, Status: metav1.ConditionTrue, Reason: v1alpha1.ReasonSucceeded,
+			Message: "Applied", ObservedGeneration: base.Generation, LastTransitionTime: metav1.Now()}}}
+	if err := kube.Client.Status().Update(e.ctx, base); err != nil {
+		t.Fatal(err)
+	}
+	e.waitApplied("app", sha)
 }
