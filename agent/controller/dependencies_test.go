@@ -201,10 +201,21 @@ func TestBecameReady(t *testing.T) {
 }
 
 // TestLastHandledSyncRequest: a reconcile records the sync-requested
-// value it handled, here for a suspended GitSync that syncs nothing.
+// value it handled, here for a suspended GitSync that syncs nothing; one
+// longer than the status allows is not recorded.
 func TestLastHandledSyncRequest(t *testing.T) {
+	for _, tt := range []struct{ value, want string }{
+		{"2026-12-06T05:00:00Z", "2026-12-06T05:00:00Z"},
+		{strings.Repeat("x", v1alpha1.MaxSyncRequestLength+1), ""},
+	} {
+		testLastHandledSyncRequest(t, tt.value, tt.want)
+	}
+}
+
+func testLastHandledSyncRequest(t *testing.T, value, want string) {
+	t.Helper()
 	gs := &v1alpha1.GitSync{ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: "apps", Generation: 1,
-		Finalizers: []string{v1alpha1.Finalizer}, Annotations: map[string]string{v1alpha1.AnnotationSyncRequested: "2026-12-06T05:00:00Z"}}}
+		Finalizers: []string{v1alpha1.Finalizer}, Annotations: map[string]string{v1alpha1.AnnotationSyncRequested: value}}}
 	gs.Spec.Suspend = true
 	c := fake.NewClientBuilder().WithScheme(testScheme(t)).WithObjects(gs).WithStatusSubresource(gs).Build()
 	metrics, err := NewMetrics(prometheus.NewRegistry())
@@ -219,7 +230,7 @@ func TestLastHandledSyncRequest(t *testing.T) {
 	if err := c.Get(context.Background(), client.ObjectKeyFromObject(gs), &got); err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff("2026-12-06T05:00:00Z", got.Status.LastHandledSyncRequest); diff != "" {
+	if diff := cmp.Diff(want, got.Status.LastHandledSyncRequest); diff != "" {
 		t.Errorf("lastHandledSyncRequest (-want +got):\n%s", diff)
 	}
 }

@@ -155,6 +155,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (resu
 	// The request this reconcile handles, recorded once it ends so that
 	// whoever set the annotation (seal reconcile --wait) can tell.
 	requested := gs.Annotations[v1alpha1.AnnotationSyncRequested]
+	if len(requested) > v1alpha1.MaxSyncRequestLength {
+		requested = "" // the status would refuse it, and no client sets one so long
+	}
 	if gs.Spec.Suspend {
 		markSuspended(&gs)
 		gs.Status.LastHandledSyncRequest = requested

@@ -28,8 +28,10 @@ type GitSyncStatus struct {
 	// annotation that the last finished sync (successful or not, or
 	// skipped because the GitSync is suspended) started with. A client
 	// that set the annotation to a fresh token knows its request was
-	// handled once this field equals that token.
+	// handled once this field equals that token. A value longer than
+	// MaxSyncRequestLength is not recorded.
 	// +optional
+	// +kubebuilder:validation:MaxLength=256
 	LastHandledSyncRequest string `json:"lastHandledSyncRequest,omitempty"`
 
 	// lastAttemptedRevision is the commit SHA of the last sync attempt,
