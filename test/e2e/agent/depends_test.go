@@ -88,9 +88,11 @@ func TestADependsOnChainIsAppliedInOrder(t *testing.T) {
 		if hasB && !readyC {
 			t.Fatalf("b applied its ConfigMap while c was not Ready")
 		}
+		// One time per poll: GitSyncs first seen Ready in the same poll tie.
+		now := time.Since(start)
 		for name, ready := range map[string]bool{"a": e.readyAtLatest("a"), "b": readyB, "c": readyC} {
 			if _, seen := readyAt[name]; ready && !seen {
-				readyAt[name] = time.Since(start)
+				readyAt[name] = now
 			}
 		}
 		return len(readyAt) == 3, nil
