@@ -68,12 +68,12 @@ exit status 0 when the GitSync is Ready, 1 when the sync failed (the
 reason and message say why), was suspended, or no outcome came within
 --timeout (is seal-agent running?).
 
-To tell the new sync from those before, --wait first sets the GitSync's
-Reconciling condition (reason SyncRequested) through the status
-subresource, which the agent clears when a sync ends: the user needs
-permission to patch gitsyncs/status. A sync that was already running when
-the request was made may clear it first; its outcome is then the one
-printed.
+The annotation's value is a fresh token (the time of the request). When a
+sync ends, successful or not, the agent copies the token it started with
+into status.lastHandledSyncRequest; --wait waits until that field holds
+this command's token, so a sync that was already running is not mistaken
+for the new one. It needs get, watch and patch on gitsyncs, and writes no
+status.
 
 A suspended GitSync is not synced: seal resume gitsync NAME first.`,
 		Example: `  # Sync now after a push, and wait for the outcome
@@ -114,11 +114,6 @@ func runReconcile(ctx context.Context, f *Factory, opts *reconcileOptions) error
 			"seal resume gitsync %s -n %s, which syncs it at once", opts.Name, opts.Namespace)
 	}
 	token := f.Now().UTC().Format(time.RFC3339Nano)
-	if opts.Wait {
-		if err := markSyncRequested(ctx, c, where, gs, token); err != nil {
-			return err
-		}
-	}
 	gs, err = requestSync(ctx, c, where, gs, token)
 	if err != nil {
 		return err
@@ -132,7 +127,7 @@ func runReconcile(ctx context.Context, f *Factory, opts *reconcileOptions) error
 		timeout = gs.Spec.TimeoutOrDefault() + time.Minute
 	}
 	fmt.Fprintf(f.IO.Err, "%s: sync requested, waiting for seal-agent (up to %s)\n", name, timeout)
-	gs, err = waitSyncEnded(ctx, c, where, gs, timeout)
+	gs, err = waitSyncEnded(ctx, c, where, gs, token, timeout)
 	if err != nil {
 		return err
 	}

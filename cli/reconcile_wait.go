@@ -11,52 +11,10 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/watch"
-	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/seal-gitops/seal/agent/api/v1alpha1"
 )
-
-// reasonSyncRequested is the reason of the Reconciling condition seal
-// reconcile --wait sets before it asks for a sync.
-const reasonSyncRequested = "SyncRequested"
-
-// markSyncRequested sets the Reconciling condition to True, reason
-// SyncRequested, through the status subresource. The agent records no
-// "last handled request" and writes no status when a sync changed nothing,
-// so nothing else would show that the requested sync ran; but every sync
-// ends by removing or replacing the Reconciling condition, so its
-// disappearance marks the end of a sync that started after the request.
-// The patch carries the resourceVersion read, so that it never overwrites
-// a status the agent wrote meanwhile; a conflict is retried on a fresh read.
-func markSyncRequested(ctx context.Context, c client.Client, where string, gs *v1alpha1.GitSync, token string) error {
-	key := client.ObjectKeyFromObject(gs)
-	first := true
-	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		if !first {
-			fresh, err := getGitSync(ctx, c, where, key)
-			if err != nil {
-				return err
-			}
-			*gs = *fresh
-		}
-		first = false
-		base := gs.DeepCopy()
-		meta.SetStatusCondition(&gs.Status.Conditions, metav1.Condition{
-			Type: v1alpha1.ConditionReconciling, Status: metav1.ConditionTrue, Reason: reasonSyncRequested,
-			Message:            "seal reconcile asked for a sync at " + token + "; waiting for seal-agent",
-			ObservedGeneration: gs.Generation,
-		})
-		rctx, cancel := context.WithTimeout(ctx, kubeRequestTimeout)
-		defer cancel()
-		return c.Status().Patch(rctx, gs, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{}))
-	})
-	if err != nil {
-		return withHint(kubeError(err, where, "marking GitSync "+key.String()+" as waiting for a sync"),
-			"without permission to patch gitsyncs/status, leave out --wait and follow the sync with seal status -w")
-	}
-	return nil
-}
 
 // requestSync sets the seal.dev/sync-requested annotation to token and
 // returns the GitSync as written.
@@ -71,25 +29,27 @@ func requestSync(ctx context.Context, c client.Client, where string, gs *v1alpha
 	return out, nil
 }
 
-// syncEnded reports whether no sync is pending or running: the
-// Reconciling condition is absent or not True.
-func syncEnded(gs *v1alpha1.GitSync) bool {
-	c := meta.FindStatusCondition(gs.Status.Conditions, v1alpha1.ConditionReconciling)
-	return c == nil || c.Status != metav1.ConditionTrue
+// handled reports whether the agent has finished the sync that the
+// request token asked for: it copies the seal.dev/sync-requested value a
+// sync started with into status.lastHandledSyncRequest when that sync
+// ends (Flux's handshake), so older syncs, and syncs that changed nothing
+// and wrote no other status, cannot be mistaken for it.
+func handled(gs *v1alpha1.GitSync, token string) bool {
+	return gs.Status.LastHandledSyncRequest == token
 }
 
 // waitSyncEnded watches gs from the resourceVersion it was read at until
-// syncEnded holds, and returns it then. A watch the API server ends is
+// the agent handled token, and returns it then. A watch the API server ends is
 // reopened after a fresh read, which is checked first.
-func waitSyncEnded(ctx context.Context, c client.WithWatch, where string, gs *v1alpha1.GitSync, timeout time.Duration) (*v1alpha1.GitSync, error) {
+func waitSyncEnded(ctx context.Context, c client.WithWatch, where string, gs *v1alpha1.GitSync, token string, timeout time.Duration) (*v1alpha1.GitSync, error) {
 	key := client.ObjectKeyFromObject(gs)
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	for {
-		if syncEnded(gs) {
+		if handled(gs, token) {
 			return gs, nil
 		}
-		next, err := watchUntilEnded(ctx, c, gs)
+		next, err := watchUntilEnded(ctx, c, gs, token)
 		if err == nil && next != nil {
 			return next, nil
 		}
@@ -120,9 +80,9 @@ func waitSyncEnded(ctx context.Context, c client.WithWatch, where string, gs *v1
 }
 
 // watchUntilEnded runs one watch request from gs's resourceVersion. It
-// returns the GitSync once syncEnded holds, or nil when the watch ended
+// returns the GitSync once the agent handled token, or nil when the watch ended
 // first (the API server closed it, or the resourceVersion was too old).
-func watchUntilEnded(ctx context.Context, c client.WithWatch, gs *v1alpha1.GitSync) (*v1alpha1.GitSync, error) {
+func watchUntilEnded(ctx context.Context, c client.WithWatch, gs *v1alpha1.GitSync, token string) (*v1alpha1.GitSync, error) {
 	key := client.ObjectKeyFromObject(gs)
 	w, err := c.Watch(ctx, &v1alpha1.GitSyncList{}, client.InNamespace(key.Namespace),
 		client.MatchingFields{"metadata.name": key.Name},
@@ -152,7 +112,7 @@ func watchUntilEnded(ctx context.Context, c client.WithWatch, gs *v1alpha1.GitSy
 				if !ok || got.Name != key.Name || got.Namespace != key.Namespace {
 					continue
 				}
-				if syncEnded(got) {
+				if handled(got, token) {
 					return got, nil
 				}
 			}

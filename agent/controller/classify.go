@@ -31,7 +31,12 @@ func classify(stage string, err error) *SyncError {
 	var hostErr *hostRefusedError
 	var decErr *decryptError
 	var emptyErr *emptyRenderError
+	var cycleErr *cycleError
 	switch {
+	case errors.As(err, &cycleErr):
+		e.Reason, e.Stalled = v1alpha1.ReasonDependencyCycle, true
+	case stage == StageDepends:
+		e.Reason = v1alpha1.ReasonDependencyNotReady
 	case errors.Is(err, errSuperseded):
 		e.Reason = v1alpha1.ReasonSuperseded
 	case errors.As(err, &hostErr):

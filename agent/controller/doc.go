@@ -3,10 +3,10 @@
 // (pipeline.go), stops at the first failure, and records the outcome in
 // one status patch, events, metrics and a commit status:
 //
-//	source ─► verify ─► render ─► seal check ─► apply ─► prune ─► health ─► notify
-//	(fetch,   (commit   (YAML,     (sealed values  (SSA)    (inventory) (kstatus,  (commit
-//	 hosts)    signature) kustomize, where sealed,                       spec.wait)  status)
-//	                      decrypt)   then swapped in)
+//	dependencies ─► source ─► verify ─► render ─► seal check ─► apply ─► prune ─► health ─► notify
+//	(dependsOn     (fetch,   (commit   (YAML,     (sealed values  (SSA)    (inventory) (kstatus,  (commit
+//	 Ready, no      hosts)    signature) kustomize, where sealed,                       spec.wait)  status)
+//	 cycle)                              decrypt)   then swapped in)
 //
 // Each stage gets the GitSync and what the stages before it returned;
 // none reads another's result from the status. classify is the one place

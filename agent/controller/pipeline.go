@@ -19,6 +19,12 @@ import (
 // last reconcile left) and what the stages before it returned; none reads
 // another's result from the status or writes the status.
 type (
+	// DependencyChecker says whether the GitSyncs of spec.dependsOn are
+	// Ready at their latest revision: nil, a *dependencyError naming the
+	// first that is not, or a *cycleError.
+	DependencyChecker interface {
+		Check(ctx context.Context, gs *v1alpha1.GitSync) error
+	}
 	// Source fetches the revision to sync.
 	Source interface {
 		Fetch(ctx context.Context, gs *v1alpha1.GitSync) (*source.Revision, error)
@@ -81,13 +87,14 @@ type Rendered struct {
 
 // Stages are the stages one sync runs, bound to one GitSync.
 type Stages struct {
-	Source Source
-	Verify Verifier
-	Render Renderer
-	Check  SealChecker
-	Apply  Applier
-	Health HealthChecker // nil: spec.wait is false
-	Notify Notifier      // nil: no spec.commitStatus
+	Depends DependencyChecker // runs only when spec.dependsOn names some
+	Source  Source
+	Verify  Verifier
+	Render  Renderer
+	Check   SealChecker
+	Apply   Applier
+	Health  HealthChecker // nil: spec.wait is false
+	Notify  Notifier      // nil: no spec.commitStatus
 	// Timeout bounds the stages from source to prune (spec.timeout);
 	// 0 means none.
 	Timeout time.Duration
@@ -99,6 +106,7 @@ type Stages struct {
 
 // Stage names, as the metrics and logs show them.
 const (
+	StageDepends   = "dependencies"
 	StageSource    = "source"
 	StageVerify    = "verify"
 	StageRender    = "render"
@@ -172,6 +180,13 @@ func (s *Stages) run(parent context.Context, gs *v1alpha1.GitSync, o *Outcome) *
 		mark = now
 	}
 
+	if s.Depends != nil && len(gs.Spec.DependsOn) > 0 {
+		err := s.Depends.Check(ctx, gs)
+		done(StageDepends)
+		if err != nil {
+			return classify(StageDepends, err)
+		}
+	}
 	rev, err := s.Source.Fetch(ctx, gs)
 	done(StageSource)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/seal-gitops/seal/agent/api/v1alpha1"
 	"github.com/seal-gitops/seal/agent/apply"
@@ -19,6 +20,21 @@ import (
 
 // The fakes record which stages ran, in order.
 type calls []string
+
+type fakeDepends struct {
+	calls *calls
+	err   error
+}
+
+func (f *fakeDepends) Check(context.Context, *v1alpha1.GitSync) error {
+	*f.calls = append(*f.calls, StageDepends)
+	return f.err
+}
+
+// dependsOnB makes the GitSync depend on GitSync b.
+func dependsOnB(gs *v1alpha1.GitSync) {
+	gs.Spec.DependsOn = []v1alpha1.DependencyReference{{Name: "b"}}
+}
 
 type fakeSource struct {
 	calls *calls
@@ -182,6 +198,34 @@ func TestPipeline(t *testing.T) {
 			pruned:    []string{"old1", "old2"},
 		},
 		{
+			name:      "dependencies that are ready are checked first",
+			set:       func(_ *Stages, gs *v1alpha1.GitSync) { dependsOnB(gs) },
+			calls:     []string{StageDepends, StageSource, StagePending, StageVerify, StageRender, StageSealCheck, StageApply, StagePrune, StageHealth, StageNotify},
+			inventory: []string{"a", "b"},
+			pruned:    []string{"old1", "old2"},
+		},
+		{
+			name: "a dependency not ready fetches, applies and prunes nothing",
+			set: func(s *Stages, gs *v1alpha1.GitSync) {
+				dependsOnB(gs)
+				s.Depends.(*fakeDepends).err = &dependencyError{"spec.dependsOn[0]: GitSync apps/b is not ready: it is Ready=False (ApplyFailed)"}
+			},
+			calls:   []string{StageDepends, StageNotify},
+			reason:  v1alpha1.ReasonDependencyNotReady,
+			message: "GitSync apps/b is not ready",
+		},
+		{
+			name: "a dependency cycle stalls",
+			set: func(s *Stages, gs *v1alpha1.GitSync) {
+				dependsOnB(gs)
+				s.Depends.(*fakeDepends).err = &cycleError{cycle: []types.NamespacedName{{Namespace: "apps", Name: "web"}, {Namespace: "apps", Name: "b"}, {Namespace: "apps", Name: "web"}}}
+			},
+			calls:   []string{StageDepends, StageNotify},
+			reason:  v1alpha1.ReasonDependencyCycle,
+			stalled: true,
+			message: "apps/web → apps/b → apps/web",
+		},
+		{
 			name:   "fetch failure stops before anything else and is retried",
 			set:    func(s *Stages, _ *v1alpha1.GitSync) { s.Source.(*fakeSource).err = source.ErrUnreachable },
 			calls:  []string{StageSource, StageNotify},
@@ -318,7 +362,8 @@ func TestPipeline(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var c calls
 			s := &Stages{
-				Source: &fakeSource{calls: &c}, Verify: &fakeVerifier{calls: &c},
+				Depends: &fakeDepends{calls: &c},
+				Source:  &fakeSource{calls: &c}, Verify: &fakeVerifier{calls: &c},
 				Render: &fakeRenderer{calls: &c, objects: []*unstructured.Unstructured{configMap("a"), configMap("b")}},
 				Check:  &fakeChecker{calls: &c}, Apply: &fakeApplier{calls: &c},
 				Health: &fakeHealth{calls: &c}, Notify: &fakeNotifier{calls: &c},

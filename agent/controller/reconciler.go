@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"fmt"
 	"net/netip"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
@@ -33,6 +35,12 @@ import (
 // unless it is stalled: then retrying cannot help, and the next try waits
 // for spec.interval (or a change of the spec).
 const retryInterval = time.Minute
+
+// dependencyRetryInterval bounds the wait before a GitSync whose
+// dependencies were not ready checks them again. A dependency becoming
+// Ready enqueues its dependants at once (dependencyWatch); this catches
+// what the watch cannot see, such as a dependency in another shard.
+const dependencyRetryInterval = 10 * time.Second
 
 // Config is what the reconciler needs from the agent.
 type Config struct {
@@ -84,10 +92,16 @@ type Reconciler struct {
 // Setup builds the reconciler and registers it with mgr.
 func Setup(mgr manager.Manager, cfg Config) error {
 	r := New(cfg, mgr.GetClient(), mgr.GetAPIReader(), mgr.GetEventRecorder("seal-agent"))
+	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &v1alpha1.GitSync{}, dependsOnIndex, indexDependsOn); err != nil {
+		return fmt.Errorf("indexing GitSyncs by spec.dependsOn: %w", err)
+	}
 	return builder.ControllerManagedBy(mgr).
 		For(&v1alpha1.GitSync{}, builder.WithPredicates(predicate.Or(
 			interruptWaits(r.interrupts), // first: it only observes
 			predicate.GenerationChangedPredicate{}, syncRequested(), deletionStarted()))).
+		// A GitSync that becomes Ready enqueues those that depend on it.
+		Watches(&v1alpha1.GitSync{}, handler.EnqueueRequestsFromMapFunc(dependants(mgr.GetClient())),
+			builder.WithPredicates(becameReady())).
 		WithOptions(controller.Options{MaxConcurrentReconciles: cfg.Concurrency}).
 		Complete(r)
 }
@@ -138,8 +152,15 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (resu
 		}
 	}()
 	gs.Status.ObservedGeneration = gs.Generation
+	// The request this reconcile handles, recorded once it ends so that
+	// whoever set the annotation (seal reconcile --wait) can tell.
+	requested := gs.Annotations[v1alpha1.AnnotationSyncRequested]
+	if len(requested) > v1alpha1.MaxSyncRequestLength {
+		requested = "" // the status would refuse it, and no client sets one so long
+	}
 	if gs.Spec.Suspend {
 		markSuspended(&gs)
+		gs.Status.LastHandledSyncRequest = requested
 		return reconcile.Result{}, nil
 	}
 
@@ -155,11 +176,15 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (resu
 		o = s.Run(ctx, &gs)
 	}
 	r.record(ctx, &gs, o, time.Since(start))
+	gs.Status.LastHandledSyncRequest = requested
 	r.alert(ctx, readyStatus(base), &gs, o, rec)
 
 	interval := gs.Spec.IntervalOrDefault()
 	if (o.Err != nil && !o.Err.Stalled || o.NotifyErr != nil) && interval > retryInterval {
 		interval = retryInterval
+	}
+	if o.Err != nil && o.Err.Reason == v1alpha1.ReasonDependencyNotReady && interval > dependencyRetryInterval {
+		interval = dependencyRetryInterval
 	}
 	return reconcile.Result{RequeueAfter: interval}, nil
 }
@@ -171,6 +196,7 @@ func (r *Reconciler) stages(gs *v1alpha1.GitSync, rec *record) *Stages {
 		sec = secrets{reader: rec.client, as: rec.serviceAccount}
 	}
 	s := &Stages{
+		Depends: newDependencies(r.Client, r.APIReader, rec),
 		Source:  &gitSource{secrets: sec, fetcher: r.Fetcher, networks: r.AllowedNetworks},
 		Verify:  &commitVerifier{secrets: sec},
 		Render:  &renderer{secrets: sec, keys: r.Keys, maxFileSize: r.MaxFileSize, maxRenderSize: r.MaxRenderSize, charts: r.charts, capabilities: r.capabilities},

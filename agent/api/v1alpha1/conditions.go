@@ -57,6 +57,14 @@ const (
 	// Secret holds a value that was not sealed; nothing was applied or
 	// pruned.
 	ReasonSealViolation = "SealViolation"
+	// ReasonDependencyNotReady: a GitSync named by spec.dependsOn does not
+	// exist, may not be read by the service account, or is not Ready at
+	// its latest revision; nothing was fetched, applied or pruned, and the
+	// sync is tried again when it becomes Ready.
+	ReasonDependencyNotReady = "DependencyNotReady"
+	// ReasonDependencyCycle: spec.dependsOn leads back to this GitSync
+	// (the message names the cycle); it is Stalled until a spec changes.
+	ReasonDependencyCycle = "DependencyCycle"
 	// ReasonUnboundSecrets is the reason of the Warning event of a sync
 	// that applied Secrets without a sealed identity (files written by
 	// the sops CLI), which seal edit or seal encrypt would bind.

@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 )
 
 // PruneEnabled reports whether objects that left Git are deleted (the
@@ -98,4 +101,40 @@ func (o ObjectRef) String() string {
 	}
 	b.WriteString(o.Name)
 	return b.String()
+}
+
+// Key is the namespace/name of the GitSync d names, from a GitSync in
+// namespace from (the default when d names none).
+func (d DependencyReference) Key(from string) types.NamespacedName {
+	ns := d.Namespace
+	if ns == "" {
+		ns = from
+	}
+	return types.NamespacedName{Namespace: ns, Name: d.Name}
+}
+
+// ReadyAtLatest reports whether gs is Ready at its latest revision: its
+// status observes its current generation, Ready is True for that
+// generation, and the last applied revision is the last one fetched.
+// Otherwise it says why not.
+func (gs *GitSync) ReadyAtLatest() (bool, string) {
+	var ready *metav1.Condition
+	for i := range gs.Status.Conditions {
+		if gs.Status.Conditions[i].Type == ConditionReady {
+			ready = &gs.Status.Conditions[i]
+		}
+	}
+	switch {
+	case gs.Status.ObservedGeneration != gs.Generation:
+		return false, fmt.Sprintf("generation %d is not synced yet", gs.Generation)
+	case ready == nil:
+		return false, "it has no Ready condition yet"
+	case ready.Status != metav1.ConditionTrue:
+		return false, fmt.Sprintf("it is Ready=%s (%s)", ready.Status, ready.Reason)
+	case ready.ObservedGeneration != gs.Generation:
+		return false, fmt.Sprintf("its Ready condition is for generation %d, not %d", ready.ObservedGeneration, gs.Generation)
+	case gs.Status.LastAppliedRevision == "" || gs.Status.LastAppliedRevision != gs.Status.LastAttemptedRevision:
+		return false, "it has not applied the latest revision it fetched"
+	}
+	return true, ""
 }

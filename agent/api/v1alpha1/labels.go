@@ -33,6 +33,11 @@ func IsPruneDisabled(annotations map[string]string) bool {
 // `kubectl annotate gitsync/NAME seal.dev/sync-requested="$(date +%s)" --overwrite`).
 const AnnotationSyncRequested = "seal.dev/sync-requested"
 
+// MaxSyncRequestLength bounds the sync-requested value the agent copies
+// into status.lastHandledSyncRequest; a longer one still triggers a sync
+// but is not recorded.
+const MaxSyncRequestLength = 256
+
 // LabelShard on a GitSync names the agent shard that syncs it: the agent
 // started with --shard NAME watches only GitSyncs labelled
 // seal.dev/shard=NAME, and an agent without --shard (the default shard)

@@ -165,6 +165,33 @@ type GitSyncSpec struct {
 	// +listType=atomic
 	// +kubebuilder:validation:MaxItems=100
 	HealthChecks []HealthCheck `json:"healthChecks,omitempty"`
+
+	// dependsOn names GitSyncs this one waits for: it does not fetch,
+	// apply or prune until each is Ready at its latest revision (its
+	// observedGeneration current and lastAppliedRevision equal to
+	// lastAttemptedRevision). Until then Ready is False with reason
+	// DependencyNotReady, naming the first one not ready; a cycle is
+	// Stalled with reason DependencyCycle. With a service account (tenant
+	// mode) that account must be allowed to get each GitSync named.
+	// +optional
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=32
+	DependsOn []DependencyReference `json:"dependsOn,omitempty"`
+}
+
+// DependencyReference names a GitSync another one waits for.
+type DependencyReference struct {
+	// name of the GitSync.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	Name string `json:"name"`
+	// namespace of the GitSync; defaults to the namespace of the GitSync
+	// that depends on it.
+	// +optional
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	Namespace string `json:"namespace,omitempty"`
 }
 
 // HealthCheck names one object whose health a sync waits for.

@@ -24,6 +24,16 @@ type GitSyncStatus struct {
 	// +patchMergeKey=type
 	Conditions []metav1.Condition `json:"conditions,omitempty" patchStrategy:"merge" patchMergeKey:"type"`
 
+	// lastHandledSyncRequest is the value of the seal.dev/sync-requested
+	// annotation that the last finished sync (successful or not, or
+	// skipped because the GitSync is suspended) started with. A client
+	// that set the annotation to a fresh token knows its request was
+	// handled once this field equals that token. A value longer than
+	// MaxSyncRequestLength is not recorded.
+	// +optional
+	// +kubebuilder:validation:MaxLength=256
+	LastHandledSyncRequest string `json:"lastHandledSyncRequest,omitempty"`
+
 	// lastAttemptedRevision is the commit SHA of the last sync attempt,
 	// successful or not.
 	// +optional

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -90,9 +91,24 @@ func TestOperateGitSync(t *testing.T) {
 		return e.seal(ctx, "status").ExitCode == 0
 	})
 
-	// Nothing changed in Git: the agent writes no status for such a sync,
-	// yet --wait sees it end.
-	expect(e.seal(ctx, "reconcile", "gitsync", "ops", "--wait"), 0,
+	// reconcile --wait runs as a user who may get, watch and patch
+	// GitSyncs but not write their status: it writes none.
+	operator := []string{"--as", "gitsync-operator"}
+	if err := kube.Client.Create(ctx, &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: "seal-system", Name: "gitsync-operator"},
+		Rules: []rbacv1.PolicyRule{{APIGroups: []string{v1alpha1.GroupVersion.Group}, Resources: []string{"gitsyncs"}, Verbs: []string{"get", "list", "watch", "patch"}}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := kube.Client.Create(ctx, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: "seal-system", Name: "gitsync-operator"},
+		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: "gitsync-operator"},
+		Subjects: []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: "gitsync-operator"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	// Nothing changed in Git: the agent writes no other status for such a
+	// sync, yet --wait sees it end (status.lastHandledSyncRequest).
+	expect(e.seal(ctx, append([]string{"reconcile", "gitsync", "ops", "--wait"}, operator...)...), 0,
 		`^GitSync seal-system/ops: Ready=True \(Succeeded\) at revision `+first[:12]+`: Applied revision `+first[:12]+` \(1 objects\)\n$`)
 
 	// A broken manifest: the outcome of the new sync, and exit 1.
@@ -100,7 +116,7 @@ func TestOperateGitSync(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	expect(e.seal(ctx, "reconcile", "gitsync", "ops", "--wait", "--timeout", "2m"), 1,
+	expect(e.seal(ctx, append([]string{"reconcile", "gitsync", "ops", "--wait", "--timeout", "2m"}, operator...)...), 1,
 		`^GitSync seal-system/ops: Ready=False \(RenderFailed\) at revision `+broken[:12]+`: .*broken\.yaml`)
 	expect(e.seal(ctx, "status", "ops", "-n", "seal-system"), 1, `(?m)^ops +.* +False +.*broken\.yaml`)
 	expect(e.seal(ctx, "get", "gitsyncs", "-o", "wide"), 0, `(?m)^ops +False +RenderFailed +`+first[:12]+` +\S+ +false +http://\S+ +main +clusters/ops +`+broken[:12]+` +`)
