@@ -55,6 +55,7 @@ type Fetcher struct {
 // NewFetcher returns a Fetcher caching repositories under dir, which is
 // created when missing and kept between runs.
 func NewFetcher(dir string) *Fetcher {
+	shareHTTPTransports()
 	return &Fetcher{dir: dir, checks: packChecks{ok: map[string]bool{}},
 		locks: map[string]chan struct{}{}, last: map[string]*treeFS{}}
 }

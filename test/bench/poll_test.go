@@ -37,7 +37,8 @@ const (
 // go-git's server in process, to show what a process per request costs;
 // and as "in-process-refs-https": that over HTTPS, the agents trusting the
 // server's CA through a CA bundle (source.Auth.CA), with which go-git
-// opens a new connection, so a TLS handshake, for every poll.
+// opened a new connection, so a TLS handshake, for every poll until the
+// fetcher kept one transport per CA bundle.
 //
 // One agent fetches the repository and the other 999 caches are copies of
 // its cache (not measured). Then each benchmark iteration is one simulated
