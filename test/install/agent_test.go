@@ -28,7 +28,7 @@ import (
 // from Git as itself.
 func testAgentClusterMode(ctx context.Context, t *testing.T, dep *unstructured.Unstructured) {
 	ns, repo := teamRepo(ctx, t)
-	startAgent(ctx, t, dep)
+	_ = startAgent(ctx, t, dep)
 	gs := createGitSync(ctx, t, ns, "as-agent", repo, "apps", "")
 	waitReady(ctx, t, gs)
 	var d appsv1.Deployment
@@ -53,7 +53,7 @@ func testAgentTenantMode(ctx context.Context, t *testing.T, dep *unstructured.Un
 	}
 	ns, repo := teamRepo(ctx, t)
 	deployer(ctx, t, ns)
-	startAgent(ctx, t, dep)
+	hook := startAgent(ctx, t, dep)
 	for _, o := range []struct {
 		obj  client.Object
 		name string
@@ -95,6 +95,8 @@ func testAgentTenantMode(ctx context.Context, t *testing.T, dep *unstructured.Un
 	if err := kube.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "web"}, &d); err == nil {
 		t.Errorf("Deployment %s/web exists: tenant mode applied what deployer may not", ns)
 	}
+	sa, _, _ := unstructured.NestedString(dep.Object, "spec", "template", "spec", "serviceAccountName")
+	testTenantReceiver(ctx, t, allowed, repo, hook, sa)
 }
 
 // deployer makes service account deployer in ns, which may manage

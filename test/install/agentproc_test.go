@@ -31,8 +31,9 @@ import (
 // Only the paths and addresses are changed: the data dir to a temporary
 // one, metrics off, and the probe and webhook ports to free local ones
 // (the Deployment's liveness and readiness paths must answer 200 on the
-// probe port). The agent is stopped when the test ends.
-func startAgent(ctx context.Context, t *testing.T, dep *unstructured.Unstructured) {
+// probe port). The agent is stopped when the test ends. It returns the
+// webhook receiver's address.
+func startAgent(ctx context.Context, t *testing.T, dep *unstructured.Unstructured) string {
 	t.Helper()
 	var d appsv1.Deployment
 	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(dep.Object, &d); err != nil {
@@ -40,7 +41,7 @@ func startAgent(ctx context.Context, t *testing.T, dep *unstructured.Unstructure
 	}
 	pod := d.Spec.Template.Spec
 	c := pod.Containers[0]
-	probe := freeAddr(t)
+	probe, hook := freeAddr(t), freeAddr(t)
 	var args []string
 	for _, a := range c.Args {
 		switch {
@@ -51,7 +52,7 @@ func startAgent(ctx context.Context, t *testing.T, dep *unstructured.Unstructure
 		case strings.HasPrefix(a, "--health-probe-bind-address="):
 			a = "--health-probe-bind-address=" + probe
 		case strings.HasPrefix(a, "--webhook-bind-address="):
-			a = "--webhook-bind-address=" + freeAddr(t)
+			a = "--webhook-bind-address=" + hook
 		}
 		args = append(args, a)
 	}
@@ -100,6 +101,7 @@ func startAgent(ctx context.Context, t *testing.T, dep *unstructured.Unstructure
 		}
 		return l.Spec.HolderIdentity != nil && *l.Spec.HolderIdentity != "", nil
 	})
+	return hook
 }
 
 // tokenKubeconfig writes a kubeconfig authenticating with a fresh token of

@@ -78,7 +78,7 @@ func TestChartInstall(t *testing.T) {
 		})
 		testAdmissionPolicy(ctx, t, ns, sa, "custom-key")
 
-		startAgent(ctx, t, find(t, objects(t, rel.Manifest), "Deployment", sa))
+		_ = startAgent(ctx, t, find(t, objects(t, rel.Manifest), "Deployment", sa))
 		if err := kube.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "custom-key"}, &corev1.Secret{}); err != nil {
 			t.Errorf("the agent did not create its key Secret custom-key: %v", err)
 		}
