@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,6 +13,8 @@ import (
 	"path/filepath"
 	"slices"
 	"time"
+
+	"github.com/seal-gitops/seal/test/worktree"
 )
 
 // maxResponse caps what a helper reads of one API response.
@@ -105,12 +108,14 @@ func (s *Server) CreateRepo(ctx context.Context, opts RepoOptions) (*Repo, error
 	if work == "" {
 		work = filepath.Join(s.dir, "worktrees", opts.Name)
 	}
-	r := &Repo{Owner: s.AdminUser, Name: opts.Name, CloneURL: created.CloneURL, work: work,
-		user: s.AdminUser, password: s.AdminPassword}
-	if err := r.init(); err != nil {
+	// The credentials go in a header for pushes only, never into the
+	// work tree's configuration.
+	auth := "Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(s.AdminUser+":"+s.AdminPassword))
+	tree, err := worktree.Init(work, created.CloneURL, "http.extraHeader="+auth)
+	if err != nil {
 		return nil, err
 	}
-	return r, nil
+	return &Repo{Owner: s.AdminUser, Name: opts.Name, CloneURL: created.CloneURL, Tree: tree}, nil
 }
 
 // Webhook is a repository webhook of type "gitea".
