@@ -93,9 +93,9 @@ spec:
   path: %s
   interval: %s
   prune: true
-  # The demo's cluster runs no controllers, so its Deployment never rolls
-  # out: do not wait for it to become healthy.
-  wait: false
+  # Ready only once what was applied is healthy: the Deployment rolled out.
+  wait: true
+  timeout: 1m
   targetNamespace: %s
   secretRef: {name: %s-git}
 `, syncName, agentNamespace, url, appPath, syncInterval, appNamespace, syncName)

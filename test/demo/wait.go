@@ -65,6 +65,9 @@ func (d *demo) waitSynced(ctx context.Context, sha string) (*v1alpha1.GitSync, e
 		if gs, err = d.gitSync(ctx); err != nil {
 			return false, err
 		}
+		if _, err := d.standInForControllers(ctx, gs); err != nil {
+			return false, err
+		}
 		ready := meta.FindStatusCondition(gs.Status.Conditions, v1alpha1.ConditionReady)
 		return ready != nil && ready.Status == metav1.ConditionTrue && ready.ObservedGeneration == gs.Generation &&
 			gs.Status.LastAppliedRevision == sha, nil
