@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/url"
 	"strings"
+	"syscall"
 
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
@@ -43,6 +44,8 @@ var (
 	// ErrLinkOutsideTree: a symbolic link leads outside the repository
 	// tree (absolute, or too many ".."), so the FS will not follow it.
 	ErrLinkOutsideTree = errors.New("symbolic link leads outside the repository tree")
+	// ErrNoSpace: the cache directory's file system is full.
+	ErrNoSpace = errors.New("no space left in the git cache")
 )
 
 // fetchError is what Fetch returns: a message in our own words (naming the
@@ -108,6 +111,8 @@ func describe(ctx context.Context, err error, display string, secrets ...string)
 		e.kind, e.msg = ErrUnreachable, display+": cannot connect: "+err.Error()
 	case isGarbledAnswer(err):
 		e.msg = display + ": the server's answer is not the git protocol (a proxy or a login page in the way?): " + err.Error()
+	case errors.Is(err, syscall.ENOSPC):
+		e.kind, e.msg = ErrNoSpace, display+": the agent's data directory (--data-dir, where it caches repositories) is full: free space or give it a larger volume (the chart's cacheSizeLimit): "+err.Error()
 	case errors.Is(err, errCache):
 		e.kind, e.msg = errCache, display+": "+err.Error()
 	default:

@@ -42,6 +42,9 @@ type env struct {
 	afterStop []func()
 	// agentEnv is added to the agent's environment by startAgent.
 	agentEnv []string
+	// agentWrap, when set, is a command startAgent runs with the agent's
+	// path and arguments appended (it must exec them in place).
+	agentWrap []string
 }
 
 var repoCount atomic.Int64
@@ -84,7 +87,11 @@ func (e *env) startAgent(extra ...string) {
 		"--data-dir", filepath.Join(e.dir, "data"),
 		"--log-format", "json",
 	}, extra...)
-	p, err := harness.Start(harness.Command{Path: bin.Agent, Args: args, Dir: e.dir, Env: e.agentEnv})
+	cmd := harness.Command{Path: bin.Agent, Args: args, Dir: e.dir, Env: e.agentEnv}
+	if len(e.agentWrap) > 0 {
+		cmd.Path, cmd.Args = e.agentWrap[0], append(append(e.agentWrap[1:len(e.agentWrap):len(e.agentWrap)], bin.Agent), args...)
+	}
+	p, err := harness.Start(cmd)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -85,6 +85,9 @@ func Start(c Command) (*Process, error) {
 	return p, nil
 }
 
+// PID is the process's id.
+func (p *Process) PID() int { return p.cmd.Process.Pid }
+
 // Output is everything the process printed so far.
 func (p *Process) Output() string { return p.out.String() }
 
