@@ -23,6 +23,7 @@ import (
 
 	"github.com/seal-gitops/seal/agent/alert"
 	"github.com/seal-gitops/seal/agent/api/v1alpha1"
+	"github.com/seal-gitops/seal/agent/decryptcache"
 	"github.com/seal-gitops/seal/agent/helm"
 	"github.com/seal-gitops/seal/agent/keyring"
 	"github.com/seal-gitops/seal/agent/notify"
@@ -60,6 +61,9 @@ type Config struct {
 	MaxFileSize   int64
 	MaxRenderSize int64
 	Concurrency   int
+	// DecryptCacheBytes bounds the opened SOPS files kept in memory
+	// between syncs (decryptcache.DefaultMaxBytes when 0).
+	DecryptCacheBytes int64
 }
 
 // Reconciler syncs GitSyncs.
@@ -79,6 +83,9 @@ type Reconciler struct {
 	// what deletes a deleted GitSync's objects.
 	newPruner func(*v1alpha1.GitSync) (pruner, error)
 	alerts    *alerts
+	// opened remembers the SOPS files syncs opened, so a sync decrypts
+	// only the files its commit changed (see agent/decryptcache).
+	opened *decryptcache.Cache
 }
 
 // Setup builds the reconciler and registers it with mgr.
@@ -110,6 +117,7 @@ func New(cfg Config, c client.Client, apiReader client.Reader, recorder events.E
 		capabilities: &capabilities{config: cfg.RESTConfig},
 		interrupts:   &interrupts{},
 		alerts:       newAlerts(alert.Options{Addresses: notify.AddressPolicy{Allowed: cfg.AllowedNetworks}}),
+		opened:       decryptcache.New(cfg.DecryptCacheBytes),
 	}
 }
 
@@ -173,7 +181,7 @@ func (r *Reconciler) stages(gs *v1alpha1.GitSync, rec *record) *Stages {
 	s := &Stages{
 		Source:  &gitSource{secrets: sec, fetcher: r.Fetcher, networks: r.AllowedNetworks},
 		Verify:  &commitVerifier{secrets: sec},
-		Render:  &renderer{secrets: sec, keys: r.Keys, maxFileSize: r.MaxFileSize, maxRenderSize: r.MaxRenderSize, charts: r.charts, capabilities: r.capabilities},
+		Render:  &renderer{secrets: sec, keys: r.Keys, maxFileSize: r.MaxFileSize, maxRenderSize: r.MaxRenderSize, charts: r.charts, capabilities: r.capabilities, opened: r.opened},
 		Check:   sealChecker{},
 		Apply:   rec.applier,
 		Timeout: gs.Spec.TimeoutOrDefault(),
@@ -208,6 +216,7 @@ func (r *Reconciler) markProgressing(ctx context.Context, base *v1alpha1.GitSync
 func (r *Reconciler) forget(ctx context.Context, key types.NamespacedName) error {
 	r.Metrics.forget(key.Namespace, key.Name)
 	r.alerts.tracker.Forget(key.Namespace + "/" + key.Name)
+	r.opened.Forget(key.Namespace, key.Name)
 	return r.records.forget(ctx, key)
 }
 
