@@ -27,6 +27,7 @@ import (
 	"github.com/seal-gitops/seal/agent/helm"
 	"github.com/seal-gitops/seal/agent/keyring"
 	"github.com/seal-gitops/seal/agent/notify"
+	"github.com/seal-gitops/seal/agent/render"
 	"github.com/seal-gitops/seal/agent/source"
 )
 
@@ -64,6 +65,9 @@ type Config struct {
 	// DecryptCacheBytes bounds the opened SOPS files kept in memory
 	// between syncs (decryptcache.DefaultMaxBytes when 0).
 	DecryptCacheBytes int64
+	// ParseCacheBytes bounds the decoded objects of unencrypted files kept
+	// between syncs (render.DefaultParseCacheBytes when 0).
+	ParseCacheBytes int64
 }
 
 // Reconciler syncs GitSyncs.
@@ -86,6 +90,9 @@ type Reconciler struct {
 	// opened remembers the SOPS files syncs opened, so a sync decrypts
 	// only the files its commit changed (see agent/decryptcache).
 	opened *decryptcache.Cache
+	// parsed remembers the objects of unencrypted files, so a sync
+	// decodes only the files its commit changed (render.ParseCache).
+	parsed *render.ParseCache
 }
 
 // Setup builds the reconciler and registers it with mgr.
@@ -118,6 +125,7 @@ func New(cfg Config, c client.Client, apiReader client.Reader, recorder events.E
 		interrupts:   &interrupts{},
 		alerts:       newAlerts(alert.Options{Addresses: notify.AddressPolicy{Allowed: cfg.AllowedNetworks}}),
 		opened:       decryptcache.New(cfg.DecryptCacheBytes),
+		parsed:       render.NewParseCache(cfg.ParseCacheBytes),
 	}
 }
 
@@ -181,7 +189,7 @@ func (r *Reconciler) stages(gs *v1alpha1.GitSync, rec *record) *Stages {
 	s := &Stages{
 		Source:  &gitSource{secrets: sec, fetcher: r.Fetcher, networks: r.AllowedNetworks},
 		Verify:  &commitVerifier{secrets: sec},
-		Render:  &renderer{secrets: sec, keys: r.Keys, maxFileSize: r.MaxFileSize, maxRenderSize: r.MaxRenderSize, charts: r.charts, capabilities: r.capabilities, opened: r.opened},
+		Render:  &renderer{secrets: sec, keys: r.Keys, maxFileSize: r.MaxFileSize, maxRenderSize: r.MaxRenderSize, charts: r.charts, capabilities: r.capabilities, opened: r.opened, parsed: r.parsed},
 		Check:   sealChecker{},
 		Apply:   rec.applier,
 		Timeout: gs.Spec.TimeoutOrDefault(),

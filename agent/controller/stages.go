@@ -151,6 +151,7 @@ type renderer struct {
 	charts        *helm.Fetcher
 	capabilities  *capabilities
 	opened        *decryptcache.Cache // nil: decrypt every file
+	parsed        *render.ParseCache  // nil: decode every file
 }
 
 func (r *renderer) Render(ctx context.Context, gs *v1alpha1.GitSync, rev *source.Revision) (*Rendered, error) {
@@ -169,6 +170,8 @@ func (r *renderer) Render(ctx context.Context, gs *v1alpha1.GitSync, rev *source
 		MaxTotalSize:          r.maxRenderSize,
 		Charts:                r.charts,
 		Capabilities:          r.capabilities.get,
+		Parsed:                r.parsed,
+		CacheScope:            gs.Namespace + "/" + gs.Name + "/" + string(gs.UID),
 	})
 	if err != nil {
 		// Whatever failed, no decrypted value leaves in the message.

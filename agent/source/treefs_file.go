@@ -35,6 +35,7 @@ func (fi *fileInfo) Size() int64        { return fi.size }
 func (fi *fileInfo) Mode() fs.FileMode  { return fi.mode }
 func (fi *fileInfo) ModTime() time.Time { return fi.mtime }
 func (fi *fileInfo) IsDir() bool        { return fi.mode.IsDir() }
+
 // Sys is, for a file or link, its BlobID; nil for a directory.
 func (fi *fileInfo) Sys() any {
 	if fi.blob.IsZero() {
