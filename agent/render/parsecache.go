@@ -33,8 +33,9 @@ type ParseCache struct {
 type parseKey [sha256.Size]byte
 
 type parsedFile struct {
-	objects []*unstructured.Unstructured
-	size    int64
+	objects  []*unstructured.Unstructured
+	fileSize int64 // of the file decoded
+	size     int64 // held, as estimated
 }
 
 // NewParseCache returns a cache holding about maxBytes
@@ -66,14 +67,14 @@ func (c *ParseCache) Bytes() int64 {
 // bytes: decoded maps take several times the YAML.
 func parsedSize(size int64, objects int) int64 { return 8*size + 512*int64(objects) + 256 }
 
-func (c *ParseCache) get(k parseKey) ([]*unstructured.Unstructured, bool) {
+func (c *ParseCache) get(k parseKey) (objects []*unstructured.Unstructured, fileSize int64, ok bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	p, ok := c.lru.Get(k)
 	if !ok {
-		return nil, false
+		return nil, 0, false
 	}
-	return deepCopies(p.objects), true
+	return deepCopies(p.objects), p.fileSize, true
 }
 
 func (c *ParseCache) add(k parseKey, objects []*unstructured.Unstructured, fileSize int64) {
@@ -81,7 +82,7 @@ func (c *ParseCache) add(k parseKey, objects []*unstructured.Unstructured, fileS
 	if size > c.max {
 		return
 	}
-	p := &parsedFile{objects: deepCopies(objects), size: size}
+	p := &parsedFile{objects: deepCopies(objects), fileSize: fileSize, size: size}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.lru.Remove(k)
@@ -100,20 +101,35 @@ func deepCopies(objects []*unstructured.Unstructured) []*unstructured.Unstructur
 	return out
 }
 
-// plainKey is the cache key of the file at real, shown as shown, and its
-// size; ok is false when there is no cache or the file system tells no
-// content id.
-func (r *reader) plainKey(shown, real string) (k parseKey, size int64, ok bool) {
+// contentIDFS is a file system that tells a file's content id by name,
+// without a Stat (agent/source's tree: a Stat there also looks up the
+// blob's size, which costs more than the id).
+type contentIDFS interface {
+	ContentID(name string) (string, error)
+}
+
+// plainKey is the cache key of the file at real, shown as shown; ok is
+// false when there is no cache or the file system tells no content id.
+func (r *reader) plainKey(shown, real string) (k parseKey, ok bool) {
 	if r.opts.Parsed == nil {
-		return k, 0, false
+		return k, false
 	}
-	fi, err := fs.Stat(r.fsys, real)
-	if err != nil || !fi.Mode().IsRegular() {
-		return k, 0, false // read reports it
-	}
-	id, ok := fi.Sys().(interface{ ContentID() string })
-	if !ok {
-		return k, 0, false
+	var id string
+	if c, isC := r.fsys.(contentIDFS); isC {
+		var err error
+		if id, err = c.ContentID(real); err != nil {
+			return k, false // read reports it
+		}
+	} else {
+		fi, err := fs.Stat(r.fsys, real)
+		if err != nil || !fi.Mode().IsRegular() {
+			return k, false
+		}
+		c, isC := fi.Sys().(interface{ ContentID() string })
+		if !isC {
+			return k, false
+		}
+		id = c.ContentID()
 	}
 	h := sha256.New()
 	h.Write([]byte("seal-render-parsecache-v1"))
@@ -121,18 +137,19 @@ func (r *reader) plainKey(shown, real string) (k parseKey, size int64, ok bool) 
 	if r.opts.AllowPlaintextSecrets {
 		allow = "1"
 	}
-	for _, f := range []string{r.opts.CacheScope, shown, real, id.ContentID(), allow} {
+	for _, f := range []string{r.opts.CacheScope, shown, real, id, allow} {
 		h.Write(binary.BigEndian.AppendUint64(nil, uint64(len(f))))
 		h.Write([]byte(f))
 	}
 	h.Sum(k[:0])
-	return k, fi.Size(), true
+	return k, true
 }
 
 // cachedPlain returns the objects a previous render decoded from the file
-// under k, counted against the caps as if read.
-func (r *reader) cachedPlain(real string, k parseKey, size int64) ([]*unstructured.Unstructured, bool, error) {
-	objects, ok := r.opts.Parsed.get(k)
+// under k, counted against the caps as if read (at the size it had then:
+// the same content id, the same size).
+func (r *reader) cachedPlain(real string, k parseKey) ([]*unstructured.Unstructured, bool, error) {
+	objects, size, ok := r.opts.Parsed.get(k)
 	if !ok {
 		return nil, false, nil
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io/fs"
 	"testing"
 	"testing/fstest"
 
@@ -30,7 +31,7 @@ func cmv(name, value string) string {
 	return fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: %s\n  namespace: team\ndata:\n  v: %q\n", name, value)
 }
 
-func renderWith(t *testing.T, fsys fstest.MapFS, opts Options) *Result {
+func renderWith(t *testing.T, fsys fs.FS, opts Options) *Result {
 	t.Helper()
 	res, err := Render(context.Background(), fsys, opts)
 	if err != nil {
@@ -127,3 +128,52 @@ func TestParseCacheBounds(t *testing.T) {
 }
 
 const secretDoc = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  namespace: team\nstringData:\n  password: p4ss\n"
+
+// idFS tells content ids by name, as agent/source's tree does, and
+// counts the Stats.
+type idFS struct {
+	fstest.MapFS
+	stats *int
+}
+
+func (f idFS) ContentID(name string) (string, error) {
+	file, ok := f.MapFS[name]
+	if !ok {
+		return "", fs.ErrNotExist
+	}
+	return string(file.Sys.(contentID)), nil
+}
+
+func (f idFS) Stat(name string) (fs.FileInfo, error) {
+	if _, ok := f.MapFS[name]; ok {
+		*f.stats++
+	}
+	return f.MapFS.Stat(name)
+}
+
+func (f idFS) ReadLink(name string) (string, error) { return f.MapFS.ReadLink(name) }
+
+func (f idFS) Lstat(name string) (fs.FileInfo, error) { return f.MapFS.Lstat(name) }
+
+// A file system that tells content ids by name is asked that, not Stat,
+// for files the cache holds; a changed id is read again.
+func TestParseCacheUsesContentIDByName(t *testing.T) {
+	stats := 0
+	fsys := idFS{withIDs(mapFS(map[string]string{"a.yaml": cmv("a", "1"), "b.yaml": cmv("b", "1")})), &stats}
+	opts := fakeOptions("")
+	opts.Parsed, opts.CacheScope = NewParseCache(0), "s"
+	want := renderWith(t, fsys.MapFS, fakeOptions(""))
+	renderWith(t, fsys, opts)
+	stats = 0
+	if diff := cmp.Diff(want, renderWith(t, fsys, opts)); diff != "" {
+		t.Fatalf("(-want +got):\n%s", diff)
+	}
+	if stats != 0 {
+		t.Errorf("a render from the cache made %d Stats of files", stats)
+	}
+	fsys.MapFS["a.yaml"] = &fstest.MapFile{Data: []byte(cmv("a", "2")), Mode: 0o644}
+	withIDs(fsys.MapFS)
+	if diff := cmp.Diff(renderWith(t, fsys.MapFS, fakeOptions("")), renderWith(t, fsys, opts)); diff != "" {
+		t.Errorf("changed file (-want +got):\n%s", diff)
+	}
+}

@@ -100,9 +100,9 @@ func isManifestName(name string) bool {
 //
 // An unencrypted file the ParseCache holds is neither read nor decoded.
 func (p *plainWalk) file(shown, real string) error {
-	key, size, cacheable := p.r.plainKey(shown, real)
+	key, cacheable := p.r.plainKey(shown, real)
 	if cacheable {
-		objects, ok, err := p.r.cachedPlain(real, key, size)
+		objects, ok, err := p.r.cachedPlain(real, key)
 		if err != nil {
 			return err
 		}
@@ -137,7 +137,7 @@ func (p *plainWalk) file(shown, real string) error {
 		err = fmt.Errorf("%w (kustomization files are built only when the GitSync's path points at their directory)", err)
 	}
 	if err == nil && cacheable && !encrypted {
-		p.r.opts.Parsed.add(key, decoded, size)
+		p.r.opts.Parsed.add(key, decoded, int64(len(data)))
 	}
 	return err
 }

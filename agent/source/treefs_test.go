@@ -286,4 +286,18 @@ func TestTreeFSStatGivesContentID(t *testing.T) {
 	if got := id("d"); got != "" {
 		t.Errorf("a directory has content id %q", got)
 	}
+	// The FS tells the same id by name, without a Stat.
+	byName := rev.FS.(interface{ ContentID(string) (string, error) })
+	for _, name := range []string{"a.yaml", "d/c.yaml"} {
+		got, err := byName.ContentID(name)
+		if err != nil || got != id(name) {
+			t.Errorf("ContentID(%s) = %q, %v; want %q", name, got, err, id(name))
+		}
+	}
+	if _, err := byName.ContentID("d"); err == nil {
+		t.Error("ContentID of a directory: no error")
+	}
+	if _, err := byName.ContentID("missing.yaml"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("ContentID of a missing file: %v, want fs.ErrNotExist", err)
+	}
 }
