@@ -29,7 +29,7 @@ import (
 	"github.com/seal-gitops/seal/test/gitserver"
 )
 
-// BenchmarkAgentSync times the built seal-agent on repositories of n+1
+// BenchmarkAgentSync times the built seal-agent on repositories of n
 // objects for each n of -bench-sizes (a Namespace, then four ConfigMaps for
 // every SOPS-encrypted Secret, one object a file), each scenario on a fresh
 // apiserver: the first sync, one-object changes and a no-op resync, with
@@ -71,6 +71,14 @@ func BenchmarkAgentSync(b *testing.B) {
 			report.Rows = append(report.Rows, row)
 			if os.Getenv("SEAL_BENCH_LOG") != "" {
 				fmt.Fprintln(os.Stderr, m.log)
+			}
+			// Each row as it comes, so a run cut short still shows some.
+			fmt.Fprintln(os.Stderr)
+			(&benchReport{Time: report.Time, CPUs: report.CPUs, Rows: []benchRow{row}}).print(os.Stderr)
+			if *benchJSON != "" {
+				if err := report.write(*benchJSON); err != nil {
+					b.Fatal(err)
+				}
 			}
 			unit := fmt.Sprintf("-%d", row.Objects)
 			b.ReportMetric(row.BareApply, "bare-apply-s"+unit)

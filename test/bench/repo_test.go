@@ -11,14 +11,14 @@ const benchNamespace = "bench"
 // benchRepo is the 1,001-object benchmark repository: a Namespace, 800
 // ConfigMaps and 200 Secrets encrypted for recipient, one object a file.
 func benchRepo(recipient string) (map[string][]byte, error) {
-	return benchRepoN(recipient, 1000)
+	return benchRepoN(recipient, 1001)
 }
 
-// benchRepoN is a repository of n+1 objects: a Namespace, then four
+// benchRepoN is a repository of n objects: a Namespace, then about four
 // ConfigMaps for every Secret encrypted for recipient, one object a file.
 func benchRepoN(recipient string, n int) (map[string][]byte, error) {
 	secrets := n / 5
-	configMaps := n - secrets
+	configMaps := n - 1 - secrets
 	files := map[string][]byte{
 		"namespace.yaml": fmt.Appendf(nil, "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: %s\n", benchNamespace),
 	}

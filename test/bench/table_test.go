@@ -16,7 +16,7 @@ import (
 
 // The agent bench's flags, after -args: go test ... -args -bench-sizes 1000.
 var (
-	benchSizes   = flag.String("bench-sizes", "1000,5000,10000", "comma-separated repository sizes (objects besides the Namespace) of BenchmarkAgentSync")
+	benchSizes   = flag.String("bench-sizes", "1000,5000,10000", "comma-separated repository sizes (objects, the Namespace included) of BenchmarkAgentSync; the agent renders at most 10,000 objects a path")
 	benchJSON    = flag.String("bench-json", "", "write BenchmarkAgentSync's table as JSON to this file")
 	benchCompare = flag.String("bench-compare", "", "a JSON file an earlier run wrote: print each number's ratio to it")
 	benchProfile = flag.String("bench-profile", "", "a directory: write the agent's CPU profiles of the first sync and of one-object changes, and its heap after the first sync, for the first size")
