@@ -98,8 +98,8 @@ func (r *benchReport) print(w io.Writer) {
 		var parts []string
 		for _, row := range r.Rows[1:] {
 			scale := float64(row.Objects) / float64(base.Objects)
-			parts = append(parts, fmt.Sprintf("%s: first sync %.2f, no-op %.2f, memory %.2f", thousands(row.Objects),
-				row.FirstSync/base.FirstSync/scale, row.Noop/base.Noop/scale, row.PeakMiB/base.PeakMiB/scale))
+			parts = append(parts, fmt.Sprintf("%s: first sync %.2f, change %.2f, no-op %.2f, memory %.2f", thousands(row.Objects),
+				row.FirstSync/base.FirstSync/scale, row.ChangeP50/base.ChangeP50/scale, row.Noop/base.Noop/scale, row.PeakMiB/base.PeakMiB/scale))
 		}
 		fmt.Fprintln(w, strings.Join(parts, "; "))
 	}
