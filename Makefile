@@ -45,12 +45,17 @@ fuzz:
 			{ echo "$$out"; exit 1; }; \
 	done
 
-## bench: the benchmarks: the agent against a bare parallel apply at 1,000
-## objects and push to applied through the webhook receiver (test/bench),
-## encryption against the sops CLI (crypto), apply and render; figures are
-## ratios within one run, never absolute goals
+## bench: the benchmarks: the agent against a bare parallel apply at
+## BENCH_SIZES objects (the table; bin/bench.json, compared with the last
+## run's, kept as bin/bench-previous.json), push to applied through the
+## webhook receiver (test/bench), encryption against the sops CLI (crypto),
+## apply and render; figures are ratios within one run, never absolute
+## goals. `make bench BENCH_SIZES=1000` for a quick run.
+BENCH_SIZES ?= 1000,5000,10000
 bench: build testbin
-	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./test/bench/
+	@if [ -f $(BIN)/bench.json ]; then cp $(BIN)/bench.json $(BIN)/bench-previous.json; fi
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./test/bench/ -args -bench-sizes $(BENCH_SIZES) \
+		-bench-json $(CURDIR)/$(BIN)/bench.json $$([ -f $(BIN)/bench-previous.json ] && echo -bench-compare $(CURDIR)/$(BIN)/bench-previous.json)
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m ./crypto/ ./agent/apply/ ./agent/render/ ./agent/source/
 
 ## demo: a narrated run of Seal on this machine: a local kube-apiserver and

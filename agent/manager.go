@@ -65,6 +65,7 @@ func Run(ctx context.Context, opts Options, logOut io.Writer) error {
 		Logger:                        logger,
 		Metrics:                       metricsserver.Options{BindAddress: opts.MetricsAddr},
 		HealthProbeBindAddress:        opts.ProbeAddr,
+		PprofBindAddress:              opts.PprofAddr,
 		LeaderElection:                opts.LeaderElect,
 		LeaderElectionNamespace:       opts.AgentNamespace,
 		LeaderElectionReleaseOnCancel: true,

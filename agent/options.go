@@ -29,9 +29,12 @@ type Options struct {
 	// they are loopback, link-local or metadata addresses.
 	AllowedNetworks []string
 	// ClusterName names this cluster in commit status contexts.
-	ClusterName   string
-	MetricsAddr   string
-	ProbeAddr     string
+	ClusterName string
+	MetricsAddr string
+	ProbeAddr   string
+	// PprofAddr serves net/http/pprof (for profiling, as make bench
+	// does); "0" (the default) turns it off.
+	PprofAddr     string
 	LeaderElect   bool
 	Concurrency   int
 	ApplyWorkers  int
@@ -68,6 +71,7 @@ func defaultOptions(getenv func(string) string) Options {
 		ClusterName:    "default",
 		MetricsAddr:    ":8080",
 		ProbeAddr:      ":8081",
+		PprofAddr:      "0",
 		WebhookAddr:    ":9292",
 		Concurrency:    4,
 		ApplyWorkers:   16,
@@ -95,6 +99,7 @@ func (o *Options) bind(fs *pflag.FlagSet) {
 	fs.StringVar(&o.ClusterName, "cluster-name", o.ClusterName, "this cluster's name in commit status contexts (seal/<cluster>/<namespace>/<name>), so several clusters can report on one commit: a DNS label of at most 32 characters")
 	fs.StringVar(&o.MetricsAddr, "metrics-bind-address", o.MetricsAddr, "address of the Prometheus metrics endpoint; \"0\" turns it off")
 	fs.StringVar(&o.ProbeAddr, "health-probe-bind-address", o.ProbeAddr, "address of the /healthz and /readyz endpoints; \"0\" turns them off")
+	fs.StringVar(&o.PprofAddr, "pprof-bind-address", o.PprofAddr, "address of the net/http/pprof endpoints, for profiling; \"0\" (the default) turns them off")
 	fs.StringVar(&o.WebhookAddr, "webhook-bind-address", o.WebhookAddr, "address of the webhook receiver, where forges send push events for Receivers; \"0\" turns it off")
 	fs.StringVar(&o.WebhookCertDir, "webhook-cert-dir", o.WebhookCertDir, "directory holding tls.crt and tls.key: the webhook receiver then speaks HTTPS (default: plain HTTP, for TLS at an Ingress)")
 	fs.BoolVar(&o.LeaderElect, "leader-elect", o.LeaderElect, "run several replicas with one active (a Lease in the agent namespace)")

@@ -3,6 +3,7 @@ package controller
 import (
 	"sync"
 
+	"github.com/seal-gitops/seal/agent/decryptcache"
 	"github.com/seal-gitops/seal/agent/redact"
 	"github.com/seal-gitops/seal/agent/render"
 	"github.com/seal-gitops/seal/crypto"
@@ -15,8 +16,14 @@ import (
 // what the status shows. It remembers every value it decrypted, so the
 // reconcile can redact them from whatever it sends out, even after a
 // render that failed halfway.
+//
+// With a cache, a file this GitSync opened before with the same bytes and
+// key ring is taken from it instead of being decrypted again; its values
+// are remembered for redaction all the same.
 type decryptor struct {
-	ring *keys.Ring
+	ring  *keys.Ring
+	cache *decryptcache.Cache
+	scope decryptcache.Scope
 
 	mu     sync.Mutex
 	values [][]byte
@@ -38,16 +45,28 @@ func (e *decryptError) Unwrap() error { return e.err }
 // sealed identities before it returns anything and never puts a value in
 // an error.
 func (d *decryptor) Decrypt(name string, data []byte, whole bool) (*render.Decrypted, error) {
+	key := decryptcache.KeyParts{Scope: d.scope, Name: name, Whole: whole, Data: data, Recipients: d.ring.Recipients()}.Key()
+	if out, ok := d.cache.Get(key); ok {
+		d.remember(out.Values)
+		return out, nil
+	}
 	t, err := crypto.DecryptTokens(name, data, d.ring.AgeIdentities(), whole)
 	if err != nil {
 		return nil, &decryptError{err: err}
 	}
+	d.remember(t.Values)
+	out := &render.Decrypted{Text: t.Text, KeyID: d.ring.Identities()[t.Identity].Fingerprint(), Values: t.Values}
+	d.cache.Add(d.scope, key, out)
+	return out, nil
+}
+
+// remember keeps values for the redactor.
+func (d *decryptor) remember(values []crypto.SealedValue) {
 	d.mu.Lock()
-	for _, v := range t.Values {
+	defer d.mu.Unlock()
+	for _, v := range values {
 		d.values = append(d.values, v.Value)
 	}
-	d.mu.Unlock()
-	return &render.Decrypted{Text: t.Text, KeyID: d.ring.Identities()[t.Identity].Fingerprint(), Values: t.Values}, nil
 }
 
 // redactor masks every value decrypted so far.

@@ -25,9 +25,11 @@ import (
 
 	"github.com/seal-gitops/seal/agent/alert"
 	"github.com/seal-gitops/seal/agent/api/v1alpha1"
+	"github.com/seal-gitops/seal/agent/decryptcache"
 	"github.com/seal-gitops/seal/agent/helm"
 	"github.com/seal-gitops/seal/agent/keyring"
 	"github.com/seal-gitops/seal/agent/notify"
+	"github.com/seal-gitops/seal/agent/render"
 	"github.com/seal-gitops/seal/agent/source"
 )
 
@@ -68,6 +70,12 @@ type Config struct {
 	MaxFileSize   int64
 	MaxRenderSize int64
 	Concurrency   int
+	// DecryptCacheBytes bounds the opened SOPS files kept in memory
+	// between syncs (decryptcache.DefaultMaxBytes when 0).
+	DecryptCacheBytes int64
+	// ParseCacheBytes bounds the decoded objects of unencrypted files kept
+	// between syncs (render.DefaultParseCacheBytes when 0).
+	ParseCacheBytes int64
 }
 
 // Reconciler syncs GitSyncs.
@@ -87,6 +95,12 @@ type Reconciler struct {
 	// what deletes a deleted GitSync's objects.
 	newPruner func(*v1alpha1.GitSync) (pruner, error)
 	alerts    *alerts
+	// opened remembers the SOPS files syncs opened, so a sync decrypts
+	// only the files its commit changed (see agent/decryptcache).
+	opened *decryptcache.Cache
+	// parsed remembers the objects of unencrypted files, so a sync
+	// decodes only the files its commit changed (render.ParseCache).
+	parsed *render.ParseCache
 }
 
 // Setup builds the reconciler and registers it with mgr.
@@ -124,6 +138,8 @@ func New(cfg Config, c client.Client, apiReader client.Reader, recorder events.E
 		capabilities: &capabilities{config: cfg.RESTConfig},
 		interrupts:   &interrupts{},
 		alerts:       newAlerts(alert.Options{Addresses: notify.AddressPolicy{Allowed: cfg.AllowedNetworks}}),
+		opened:       decryptcache.New(cfg.DecryptCacheBytes),
+		parsed:       render.NewParseCache(cfg.ParseCacheBytes),
 	}
 }
 
@@ -199,7 +215,7 @@ func (r *Reconciler) stages(gs *v1alpha1.GitSync, rec *record) *Stages {
 		Depends: newDependencies(r.Client, r.APIReader, rec),
 		Source:  &gitSource{secrets: sec, fetcher: r.Fetcher, networks: r.AllowedNetworks},
 		Verify:  &commitVerifier{secrets: sec},
-		Render:  &renderer{secrets: sec, keys: r.Keys, maxFileSize: r.MaxFileSize, maxRenderSize: r.MaxRenderSize, charts: r.charts, capabilities: r.capabilities},
+		Render:  &renderer{secrets: sec, keys: r.Keys, maxFileSize: r.MaxFileSize, maxRenderSize: r.MaxRenderSize, charts: r.charts, capabilities: r.capabilities, opened: r.opened, parsed: r.parsed},
 		Check:   sealChecker{},
 		Apply:   rec.applier,
 		Timeout: gs.Spec.TimeoutOrDefault(),
@@ -234,6 +250,7 @@ func (r *Reconciler) markProgressing(ctx context.Context, base *v1alpha1.GitSync
 func (r *Reconciler) forget(ctx context.Context, key types.NamespacedName) error {
 	r.Metrics.forget(key.Namespace, key.Name)
 	r.alerts.tracker.Forget(key.Namespace + "/" + key.Name)
+	r.opened.Forget(key.Namespace, key.Name)
 	return r.records.forget(ctx, key)
 }
 

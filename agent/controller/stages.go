@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/seal-gitops/seal/agent/api/v1alpha1"
+	"github.com/seal-gitops/seal/agent/decryptcache"
 	"github.com/seal-gitops/seal/agent/helm"
 	"github.com/seal-gitops/seal/agent/keyring"
 	"github.com/seal-gitops/seal/agent/notify"
@@ -149,6 +150,8 @@ type renderer struct {
 	maxRenderSize int64
 	charts        *helm.Fetcher
 	capabilities  *capabilities
+	opened        *decryptcache.Cache // nil: decrypt every file
+	parsed        *render.ParseCache  // nil: decode every file
 }
 
 func (r *renderer) Render(ctx context.Context, gs *v1alpha1.GitSync, rev *source.Revision) (*Rendered, error) {
@@ -156,7 +159,8 @@ func (r *renderer) Render(ctx context.Context, gs *v1alpha1.GitSync, rev *source
 	if err != nil {
 		return nil, err
 	}
-	dec := &decryptor{ring: ring}
+	dec := &decryptor{ring: ring, cache: r.opened,
+		scope: decryptcache.Scope{Namespace: gs.Namespace, Name: gs.Name, UID: string(gs.UID)}}
 	out, err := render.Render(ctx, rev.FS, render.Options{
 		Path:                  gs.Spec.Path,
 		Decryptor:             dec,
@@ -167,6 +171,8 @@ func (r *renderer) Render(ctx context.Context, gs *v1alpha1.GitSync, rev *source
 		Charts:                r.charts,
 		ChartCredentials:      r.chartCredentials(gs),
 		Capabilities:          r.capabilities.get,
+		Parsed:                r.parsed,
+		CacheScope:            gs.Namespace + "/" + gs.Name + "/" + string(gs.UID),
 	})
 	if err != nil {
 		// Whatever failed, no decrypted value leaves in the message.

@@ -97,7 +97,24 @@ func isManifestName(name string) bool {
 
 // file decodes one manifest file. Plaintext from a decrypted file is wiped
 // once decoded: only the objects keep the values.
+//
+// An unencrypted file the ParseCache holds is neither read nor decoded.
 func (p *plainWalk) file(shown, real string) error {
+	key, cacheable := p.r.plainKey(shown, real)
+	if cacheable {
+		objects, ok, err := p.r.cachedPlain(real, key)
+		if err != nil {
+			return err
+		}
+		if ok {
+			for _, obj := range objects {
+				if err := p.emit(shown, obj); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}
 	data, encrypted, err := p.r.read(real, false)
 	if err != nil {
 		return err
@@ -106,21 +123,33 @@ func (p *plainWalk) file(shown, real string) error {
 		defer clear(data)
 	}
 	allow := encrypted || p.r.opts.AllowPlaintextSecrets
+	var decoded []*unstructured.Unstructured
 	err = decodeManifests(shown, data, func(doc, _ int, obj *unstructured.Unstructured) error {
 		if !allow && holdsSecretData(obj) {
 			return plaintextSecretError(shown, doc, obj)
 		}
-		if err := p.r.lim.add(shown, 1); err != nil {
-			return err
+		if !encrypted {
+			decoded = append(decoded, obj)
 		}
-		p.res.Objects = append(p.res.Objects, obj)
-		p.res.Sources = append(p.res.Sources, shown)
-		return nil
+		return p.emit(shown, obj)
 	})
 	if err != nil && isKustomizationName(path.Base(shown)) {
 		err = fmt.Errorf("%w (kustomization files are built only when the GitSync's path points at their directory)", err)
 	}
+	if err == nil && cacheable && !encrypted {
+		p.r.opts.Parsed.add(key, decoded, int64(len(data)))
+	}
 	return err
+}
+
+// emit adds one object of the file shown to the result.
+func (p *plainWalk) emit(shown string, obj *unstructured.Unstructured) error {
+	if err := p.r.lim.add(shown, 1); err != nil {
+		return err
+	}
+	p.res.Objects = append(p.res.Objects, obj)
+	p.res.Sources = append(p.res.Sources, shown)
+	return nil
 }
 
 func isKustomizationName(name string) bool {

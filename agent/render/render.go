@@ -68,6 +68,12 @@ type Options struct {
 	// Helm templates; called only when the render holds a HelmRelease.
 	// Helm's defaults when nil.
 	Capabilities func(context.Context) (helm.Capabilities, error)
+	// Parsed keeps the objects of unencrypted files in plain mode between
+	// renders (see ParseCache); nil decodes every file.
+	Parsed *ParseCache
+	// CacheScope names whose render this is (the GitSync) in every key of
+	// Parsed, so renders for different owners never share an entry.
+	CacheScope string
 }
 
 // helmLimits are the caps of one chart: Helm's defaults, with a chart

@@ -201,6 +201,7 @@ func (t *treeFS) info(n node) (*fileInfo, error) {
 		return nil, fmt.Errorf("reading blob %s: %w", n.hash, err)
 	}
 	fi.size = size
+	fi.blob = n.hash
 	return fi, nil
 }
 

@@ -27,6 +27,7 @@ type fileInfo struct {
 	mode  fs.FileMode
 	size  int64
 	mtime time.Time
+	blob  plumbing.Hash // zero for a directory
 }
 
 func (fi *fileInfo) Name() string       { return fi.name }
@@ -34,7 +35,22 @@ func (fi *fileInfo) Size() int64        { return fi.size }
 func (fi *fileInfo) Mode() fs.FileMode  { return fi.mode }
 func (fi *fileInfo) ModTime() time.Time { return fi.mtime }
 func (fi *fileInfo) IsDir() bool        { return fi.mode.IsDir() }
-func (fi *fileInfo) Sys() any           { return nil }
+
+// Sys is, for a file or link, its BlobID; nil for a directory.
+func (fi *fileInfo) Sys() any {
+	if fi.blob.IsZero() {
+		return nil
+	}
+	return BlobID(fi.blob)
+}
+
+// BlobID is what the Sys method of a Revision.FS file's fs.FileInfo
+// returns: the git blob hash of its content, so a reader can tell an
+// unchanged file without reading it.
+type BlobID plumbing.Hash
+
+// ContentID is "git-blob:" and the blob's hex hash.
+func (b BlobID) ContentID() string { return "git-blob:" + plumbing.Hash(b).String() }
 
 // dirEntry is one entry of a listing; Info describes the entry itself (a
 // link, not its target), like os.DirEntry.

@@ -104,3 +104,20 @@ func (t *treeFS) ReadFile(name string) ([]byte, error) {
 	}
 	return data, nil
 }
+
+// ContentID returns the ContentID of the BlobID of the file name,
+// following symbolic links, without reading the blob or its size: what
+// Stat(name).Sys() tells, for a renderer that only needs to know whether
+// a file changed.
+func (t *treeFS) ContentID(name string) (string, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	n, err := t.resolve("stat", name, true)
+	if err != nil {
+		return "", err
+	}
+	if n.isDir() {
+		return "", &fs.PathError{Op: "stat", Path: name, Err: errNotRegular}
+	}
+	return BlobID(n.hash).ContentID(), nil
+}

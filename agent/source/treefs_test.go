@@ -13,6 +13,7 @@ import (
 	"testing/fstest"
 	"time"
 
+	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/seal-gitops/seal/agent/source"
@@ -254,4 +255,49 @@ func names(list []fs.DirEntry) []string {
 		out = append(out, e.Name())
 	}
 	return out
+}
+
+// Stat tells a file's git blob hash, so a renderer can tell an unchanged
+// file without reading it: equal content, equal id; other content, other
+// id; none for a directory.
+func TestTreeFSStatGivesContentID(t *testing.T) {
+	rev := treeFixture(t, map[string][]byte{"a.yaml": []byte("x: 1\n"), "b.yaml": []byte("x: 1\n"), "d/c.yaml": []byte("x: 2\n")}, nil)
+	id := func(name string) string {
+		fi, err := fs.Stat(rev.FS, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, ok := fi.Sys().(interface{ ContentID() string })
+		if !ok {
+			return ""
+		}
+		return c.ContentID()
+	}
+	// git hash-object of "x: 1\n"
+	if got, want := id("a.yaml"), "git-blob:"+plumbing.ComputeHash(plumbing.BlobObject, []byte("x: 1\n")).String(); got != want {
+		t.Errorf("a.yaml: content id %q, want %q", got, want)
+	}
+	if id("a.yaml") != id("b.yaml") {
+		t.Error("equal content, different ids")
+	}
+	if id("a.yaml") == id("d/c.yaml") {
+		t.Error("different content, equal ids")
+	}
+	if got := id("d"); got != "" {
+		t.Errorf("a directory has content id %q", got)
+	}
+	// The FS tells the same id by name, without a Stat.
+	byName := rev.FS.(interface{ ContentID(string) (string, error) })
+	for _, name := range []string{"a.yaml", "d/c.yaml"} {
+		got, err := byName.ContentID(name)
+		if err != nil || got != id(name) {
+			t.Errorf("ContentID(%s) = %q, %v; want %q", name, got, err, id(name))
+		}
+	}
+	if _, err := byName.ContentID("d"); err == nil {
+		t.Error("ContentID of a directory: no error")
+	}
+	if _, err := byName.ContentID("missing.yaml"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("ContentID of a missing file: %v, want fs.ErrNotExist", err)
+	}
 }

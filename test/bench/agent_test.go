@@ -29,15 +29,22 @@ import (
 	"github.com/seal-gitops/seal/test/gitserver"
 )
 
-// BenchmarkAgentSync1000 times the built seal-agent on a repository of
-// 1,001 objects (a Namespace, 800 ConfigMaps, 200 SOPS-encrypted Secrets),
-// each scenario on a fresh apiserver: the first sync, a one-object change
-// and a no-op resync, with the write requests the agent sent and its peak
-// memory; beside the bare parallel apply of the same objects.
+// BenchmarkAgentSync times the built seal-agent on repositories of n
+// objects for each n of -bench-sizes (a Namespace, then four ConfigMaps for
+// every SOPS-encrypted Secret, one object a file), each scenario on a fresh
+// apiserver: the first sync, one-object changes and a no-op resync, with
+// the write requests the agent sent and its peak memory; beside the bare
+// parallel apply of the same objects, measured in the same run. It prints
+// the table in the README's format, writes it as JSON with -bench-json and
+// prints the ratio of each number to an earlier run's with -bench-compare.
 //
-//	go test -run '^$' -bench AgentSync -benchtime 1x ./test/bench/
-func BenchmarkAgentSync1000(b *testing.B) {
+//	go test -run '^$' -bench AgentSync -benchtime 1x ./test/bench/ -args -bench-sizes 1000
+func BenchmarkAgentSync(b *testing.B) {
 	ctx := context.Background()
+	sizes, err := parseSizes(*benchSizes)
+	if err != nil {
+		b.Fatal(err)
+	}
 	dir := b.TempDir()
 	bins, err := harness.Build(filepath.Join(dir, "bin"))
 	if err != nil {
@@ -47,32 +54,52 @@ func BenchmarkAgentSync1000(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	files, err := benchRepo(id.Recipient())
-	if err != nil {
-		b.Fatal(err)
-	}
 	for i := 0; i < b.N; i++ {
-		bare := measureBare(b, ctx, files, id)
-		m := measureAgent(b, ctx, bins, files, id, dir)
-		b.ReportMetric(bare.Seconds(), "bare-apply-s")
-		b.ReportMetric(m.first.Seconds(), "first-sync-s")
-		b.ReportMetric(m.change.Seconds(), "change-s")
-		b.ReportMetric(m.noop.Seconds(), "noop-s")
-		b.ReportMetric(float64(m.firstWrites), "first-writes")
-		b.ReportMetric(float64(m.changeWrites), "change-writes")
-		b.ReportMetric(float64(m.noopWrites), "noop-writes")
-		b.ReportMetric(float64(m.peakRSS)/(1<<20), "peak-MiB")
-		b.ReportMetric(m.first.Seconds()/bare.Seconds(), "first/bare")
-		check := stageOfFirstSync(b, m.log, "sealcheck")
-		b.ReportMetric(100*check.Seconds()/m.first.Seconds(), "sealcheck-%")
-		fmt.Fprintf(os.Stderr, "\nseal-agent, 1,001 objects (bare parallel apply: %.2fs)\n", bare.Seconds())
-		fmt.Fprintf(os.Stderr, "  first sync      %6.2fs  %4d writes  (%.1fx bare)\n", m.first.Seconds(), m.firstWrites, m.first.Seconds()/bare.Seconds())
-		fmt.Fprintf(os.Stderr, "  one-object change %4.2fs  %4d writes\n", m.change.Seconds(), m.changeWrites)
-		fmt.Fprintf(os.Stderr, "  no-op resync    %6.2fs  %4d writes\n", m.noop.Seconds(), m.noopWrites)
-		fmt.Fprintf(os.Stderr, "  peak memory     %6.0f MiB\n", float64(m.peakRSS)/(1<<20))
-		fmt.Fprintf(os.Stderr, "  seal check      %6.3fs  (%.2f%% of the first sync)\n\n", check.Seconds(), 100*check.Seconds()/m.first.Seconds())
-		if os.Getenv("SEAL_BENCH_LOG") != "" {
-			fmt.Fprintln(os.Stderr, m.log)
+		report := newBenchReport()
+		for j, n := range sizes {
+			files, err := benchRepoN(id.Recipient(), n)
+			if err != nil {
+				b.Fatal(err)
+			}
+			bare := measureBare(b, ctx, files, id)
+			profile := ""
+			if j == 0 {
+				profile = *benchProfile
+			}
+			m := measureAgent(b, ctx, bins, files, id, filepath.Join(dir, fmt.Sprint(n)), profile)
+			row := m.row(len(files), bare, stageOfFirstSync(b, m.log, "sealcheck"))
+			report.Rows = append(report.Rows, row)
+			if os.Getenv("SEAL_BENCH_LOG") != "" {
+				fmt.Fprintln(os.Stderr, m.log)
+			}
+			// Each row as it comes, so a run cut short still shows some.
+			fmt.Fprintln(os.Stderr)
+			(&benchReport{Time: report.Time, CPUs: report.CPUs, Rows: []benchRow{row}}).print(os.Stderr)
+			if *benchJSON != "" {
+				if err := report.write(*benchJSON); err != nil {
+					b.Fatal(err)
+				}
+			}
+			unit := fmt.Sprintf("-%d", row.Objects)
+			b.ReportMetric(row.BareApply, "bare-apply-s"+unit)
+			b.ReportMetric(row.FirstSync, "first-sync-s"+unit)
+			b.ReportMetric(row.ChangeP50, "change-s"+unit)
+			b.ReportMetric(row.Noop, "noop-s"+unit)
+			b.ReportMetric(float64(row.NoopWrites), "noop-writes"+unit)
+			b.ReportMetric(row.PeakMiB, "peak-MiB"+unit)
+			b.ReportMetric(row.FirstOverBare, "first/bare"+unit)
+		}
+		fmt.Fprintln(os.Stderr)
+		report.print(os.Stderr)
+		if *benchJSON != "" {
+			if err := report.write(*benchJSON); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if *benchCompare != "" {
+			if err := report.compare(os.Stderr, *benchCompare); err != nil {
+				b.Fatal(err)
+			}
 		}
 	}
 }
@@ -90,14 +117,26 @@ func measureBare(b *testing.B, ctx context.Context, files map[string][]byte, id 
 	return took
 }
 
+// changes is how many one-object changes the agent bench times.
+const changes = 5
+
 type agentMeasure struct {
-	first, change, noop                   time.Duration
-	firstWrites, changeWrites, noopWrites int64
-	peakRSS                               int64
-	log                                   string // the agent's output, printed with SEAL_BENCH_LOG=1
+	first, noop             time.Duration
+	change                  []time.Duration // each one-object change
+	firstWrites, noopWrites int64
+	changeWrites            int64 // of all the changes together
+	peakRSS                 int64
+	log                     string // the agent's output, printed with SEAL_BENCH_LOG=1
 }
 
-func measureAgent(b *testing.B, ctx context.Context, bins harness.Binaries, files map[string][]byte, id *keys.Identity, dir string) agentMeasure {
+// measureAgent runs the built agent on a fresh apiserver and times it on
+// files. With profile, a directory, it writes CPU profiles of the agent
+// over the first sync (first.cpu.pprof) and over one-object changes
+// (change.cpu.pprof), and a heap profile after the first sync.
+func measureAgent(b *testing.B, ctx context.Context, bins harness.Binaries, files map[string][]byte, id *keys.Identity, dir, profile string) agentMeasure {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		b.Fatal(err)
+	}
 	scheme := runtime.NewScheme()
 	clientgoscheme.AddToScheme(scheme)
 	v1alpha1.AddToScheme(scheme)
@@ -140,10 +179,14 @@ func measureAgent(b *testing.B, ctx context.Context, bins harness.Binaries, file
 			b.Fatal(err)
 		}
 	}
-	metricsAddr := freeAddr(b)
+	metricsAddr, pprofAddr := freeAddr(b), "0"
+	if profile != "" {
+		pprofAddr = freeAddr(b)
+	}
 	agent, err := harness.Start(harness.Command{Path: bins.Agent, Dir: b.TempDir(), Args: []string{
 		"--kubeconfig", kubeconfig, "--agent-namespace", agentNS,
 		"--metrics-bind-address", metricsAddr, "--health-probe-bind-address", "0", "--webhook-bind-address", "0",
+		"--pprof-bind-address", pprofAddr,
 		"--data-dir", filepath.Join(dir, "data"), "--log-level", logLevel(),
 	}})
 	if err != nil {
@@ -165,6 +208,7 @@ func measureAgent(b *testing.B, ctx context.Context, bins harness.Binaries, file
 		b.Fatal(err)
 	}
 	gs.Spec.SecretRef = &v1alpha1.LocalObjectReference{Name: creds.Name}
+	cpu := startProfile(b, profile, pprofAddr, "first.cpu.pprof", 60*time.Second)
 	start := time.Now()
 	if os.Getenv("SEAL_BENCH_LOG") != "" {
 		fmt.Fprintln(os.Stderr, "creating the GitSync at", start.UTC().Format(time.RFC3339Nano))
@@ -172,21 +216,31 @@ func measureAgent(b *testing.B, ctx context.Context, bins harness.Binaries, file
 	if err := c.Client.Create(ctx, gs); err != nil {
 		b.Fatal(err)
 	}
-	waitFor(b, agent, 5*time.Minute, func() bool { return appliedAt(ctx, c, gs, sha) })
+	waitFor(b, agent, 10*time.Minute, func() bool { return appliedAt(ctx, c, gs, sha) })
 	m.first = time.Since(start)
 	m.firstWrites, _ = proxy.Reset()
+	cpu.wait(b)
+	writeHeapProfile(b, profile, pprofAddr, "first.heap.pprof")
 
-	// One object changes in Git; a sync is requested right away.
-	sha2, err := repo.Commit("change one ConfigMap", map[string][]byte{"config/cm-0007.yaml": configMapFile(7, "v2")})
-	if err != nil {
-		b.Fatal(err)
+	// One object changes in Git; a sync is requested right away. With a
+	// profile, changes go on until the profile's window ends.
+	cpu = startProfile(b, profile, pprofAddr, "change.cpu.pprof", 20*time.Second)
+	for n := 0; n < changes || cpu.running(); n++ {
+		next, err := repo.Commit("change one ConfigMap", map[string][]byte{configMapPath(7): configMapFile(7, fmt.Sprintf("v%d", n+2))})
+		if err != nil {
+			b.Fatal(err)
+		}
+		proxy.Reset()
+		start = time.Now()
+		requestSync(b, ctx, c, gs)
+		waitFor(b, agent, 5*time.Minute, func() bool { return appliedAt(ctx, c, gs, next) })
+		if n < changes {
+			m.change = append(m.change, time.Since(start))
+			w, _ := proxy.Reset()
+			m.changeWrites += w
+		}
 	}
-	proxy.Reset()
-	start = time.Now()
-	requestSync(b, ctx, c, gs)
-	waitFor(b, agent, 5*time.Minute, func() bool { return appliedAt(ctx, c, gs, sha2) })
-	m.change = time.Since(start)
-	m.changeWrites, _ = proxy.Reset()
+	cpu.wait(b)
 
 	// Nothing changes: the sync must finish without writing anything.
 	before := syncCount(metricsAddr)
@@ -194,7 +248,7 @@ func measureAgent(b *testing.B, ctx context.Context, bins harness.Binaries, file
 	proxy.Reset()
 	start = time.Now()
 	requestSync(b, ctx, c, gs)
-	waitFor(b, agent, 5*time.Minute, func() bool { return syncCount(metricsAddr) > before })
+	waitFor(b, agent, 10*time.Minute, func() bool { return syncCount(metricsAddr) > before })
 	m.noop = time.Since(start)
 	m.noopWrites, _ = proxy.Reset()
 	if m.peakRSS, err = agent.PeakRSS(); err != nil {

@@ -164,7 +164,7 @@ func measureWebhook(b *testing.B, ctx context.Context, bins harness.Binaries, fi
 	var m webhookMeasure
 	var revisions []string
 	for n := range webhookPushes {
-		next, err := repo.Commit(fmt.Sprintf("push %d", n), map[string][]byte{"config/cm-0007.yaml": configMapFile(7, fmt.Sprintf("push-%d", n))})
+		next, err := repo.Commit(fmt.Sprintf("push %d", n), map[string][]byte{configMapPath(7): configMapFile(7, fmt.Sprintf("push-%d", n))})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -1,0 +1,78 @@
+package controller
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/seal-gitops/seal/agent/decryptcache"
+	"github.com/seal-gitops/seal/crypto"
+	"github.com/seal-gitops/seal/keys"
+)
+
+// A cached open is what decrypting again returns; a GitSync with another
+// key ring, or another GitSync, never gets what one GitSync opened.
+func TestDecryptorCache(t *testing.T) {
+	idA, err := keys.Generate(keys.X25519)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idB, err := keys.Generate(keys.X25519)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const name = "secrets/db.yaml"
+	plain := []byte("apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  namespace: team\nstringData:\n  password: hunter2-value\n")
+	data, err := crypto.Encrypt(name, plain, crypto.EncryptOptions{Recipients: []string{idA.Recipient()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache := decryptcache.New(0)
+	scopeA := decryptcache.Scope{Namespace: "team", Name: "app", UID: "1"}
+
+	uncached := &decryptor{ring: keys.NewRing(idA)}
+	want, err := uncached.Decrypt(name, data, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := &decryptor{ring: keys.NewRing(idA), cache: cache, scope: scopeA}
+	if _, err := first.Decrypt(name, data, false); err != nil {
+		t.Fatal(err)
+	}
+	if cache.Len() != 1 {
+		t.Fatalf("cache holds %d entries after one open, want 1", cache.Len())
+	}
+	// The next sync of the same GitSync takes it from the cache: the same
+	// result, and the value still known to the redactor.
+	second := &decryptor{ring: keys.NewRing(idA), cache: cache, scope: scopeA}
+	got, err := second.Decrypt(name, data, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("cached open differs from a fresh one (-want +got):\n%s", diff)
+	}
+	if msg := second.redactor().Error(errors.New("oops hunter2-value")).Error(); msg == "oops hunter2-value" {
+		t.Errorf("a value taken from the cache is not redacted: %q", msg)
+	}
+
+	// The same GitSync after its decryption Secret lost the key, and
+	// another GitSync without the key, both fail as without a cache.
+	for _, d := range []*decryptor{
+		{ring: keys.NewRing(idB), cache: cache, scope: scopeA},
+		{ring: keys.NewRing(idB), cache: cache, scope: decryptcache.Scope{Namespace: "other", Name: "app", UID: "2"}},
+	} {
+		if out, err := d.Decrypt(name, data, false); err == nil {
+			t.Errorf("%+v opened a file for a key it does not hold: %d values", d.scope, len(out.Values))
+		}
+	}
+	// Another GitSync holding the key opens it itself: its own entry.
+	other := &decryptor{ring: keys.NewRing(idA), cache: cache, scope: decryptcache.Scope{Namespace: "other", Name: "app", UID: "2"}}
+	if _, err := other.Decrypt(name, data, false); err != nil {
+		t.Fatal(err)
+	}
+	if cache.Len() != 2 {
+		t.Errorf("cache holds %d entries, want one per GitSync (2)", cache.Len())
+	}
+}
