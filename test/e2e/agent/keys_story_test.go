@@ -341,7 +341,10 @@ func (s *story) read(name string) []byte {
 	return data
 }
 
-// snapshot maps each file under apps/ to its content.
+// snapshot maps each file under apps/ to its content. A seal command
+// running meanwhile writes each file to a temporary file beside it and
+// renames it over the file: those are left out (tempFiles finds any that
+// outlive the command).
 func (s *story) snapshot() map[string]string {
 	s.t.Helper()
 	entries, err := os.ReadDir(filepath.Join(s.work, "apps"))
@@ -350,9 +353,34 @@ func (s *story) snapshot() map[string]string {
 	}
 	out := map[string]string{}
 	for _, e := range entries {
+		if isTempFile(e.Name()) {
+			continue
+		}
 		out[e.Name()] = string(s.read("apps/" + e.Name()))
 	}
 	return out
+}
+
+// isTempFile reports whether name is one of internal/atomicfile's
+// temporary files (".NAME.tmp-N").
+func isTempFile(name string) bool {
+	return strings.HasPrefix(name, ".") && strings.Contains(name, ".tmp-")
+}
+
+// tempFiles lists the temporary files left under apps/.
+func (s *story) tempFiles() []string {
+	s.t.Helper()
+	entries, err := os.ReadDir(filepath.Join(s.work, "apps"))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	var left []string
+	for _, e := range entries {
+		if isTempFile(e.Name()) {
+			left = append(left, e.Name())
+		}
+	}
+	return left
 }
 
 func (s *story) changedSince(before map[string]string) []string {
@@ -406,6 +434,11 @@ func (s *story) rotateKilledHalfway(before map[string]string) int {
 		s.t.Fatal(err)
 	}
 	<-exited
+	// Killed while blocked on its output, between two files: no file is
+	// half written.
+	if left := s.tempFiles(); len(left) != 0 {
+		s.t.Errorf("temporary files left by the killed rotate: %v", left)
+	}
 	done := len(s.changedSince(before))
 	if done == 0 || done >= storyFiles {
 		s.t.Fatalf("seal keys rotate was killed after %d of %d files, want halfway", done, storyFiles)
