@@ -1,6 +1,7 @@
 package agent_test
 
 import (
+	"bytes"
 	"fmt"
 	"io/fs"
 	"os"
@@ -91,6 +92,25 @@ spec:
 	}
 	for _, r := range roles.Items {
 		t.Logf("applied ClusterRole %s", r.Name)
+	}
+
+	// A version bump: the chart's version and the release's pin move
+	// together, with a new image tag.
+	bumped := map[string][]byte{
+		"charts/seal-agent/Chart.yaml": bytes.Replace(files["charts/seal-agent/Chart.yaml"], []byte("version: 0.2.0"), []byte("version: 0.2.1"), 1),
+		"apps/agent.yaml": bytes.ReplaceAll(bytes.Replace(files["apps/agent.yaml"], []byte("version: 0.2.0"), []byte("version: 0.2.1"), 1),
+			[]byte("tag: v0.2.0"), []byte("tag: v0.2.1")),
+	}
+	up := e.commit("seal-agent chart 0.2.1", bumped)
+	gs = e.waitApplied("apps", up)
+	if bump := gs.Status.HelmReleases[0]; bump.Version != "0.2.1" || bump.Digest == rel.Digest {
+		t.Errorf("after the bump status.helmReleases[0] = %+v, want version 0.2.1 and a new digest (was %s)", bump, rel.Digest)
+	}
+	if err := kube.Client.Get(e.ctx, client.ObjectKeyFromObject(&dep), &dep); err != nil {
+		t.Fatal(err)
+	}
+	if got := dep.Spec.Template.Spec.Containers[0].Image; got != "ghcr.io/seal-gitops/seal-agent:v0.2.1" {
+		t.Errorf("Deployment image after the bump = %q, want v0.2.1", got)
 	}
 
 	// The release leaves Git: everything it rendered is pruned, the
