@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/seal-gitops/seal/agent/api/v1alpha1"
@@ -352,14 +353,26 @@ func tail(s string) string {
 	return strings.Join(lines, "\n")
 }
 
+// updateGitSync applies mutate to GitSync name and updates it, reading it
+// again when the agent's status writes changed it in between.
+func (e *env) updateGitSync(name string, mutate func(*v1alpha1.GitSync)) *v1alpha1.GitSync {
+	e.t.Helper()
+	var gs *v1alpha1.GitSync
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		gs = e.get(name)
+		mutate(gs)
+		return kube.Client.Update(e.ctx, gs)
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return gs
+}
+
 // setSuspend sets spec.suspend and waits for the agent to see it.
 func (e *env) setSuspend(name string, suspend bool) {
 	e.t.Helper()
-	gs := e.get(name)
-	gs.Spec.Suspend = suspend
-	if err := kube.Client.Update(e.ctx, gs); err != nil {
-		e.t.Fatal(err)
-	}
+	gs := e.updateGitSync(name, func(gs *v1alpha1.GitSync) { gs.Spec.Suspend = suspend })
 	e.eventually(30*time.Second, "the agent to observe spec.suspend", func() (bool, error) {
 		return e.get(name).Status.ObservedGeneration == gs.Generation, nil
 	})

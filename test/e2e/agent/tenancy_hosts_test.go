@@ -164,11 +164,9 @@ func TestTwoTenantsOnOneAgent(t *testing.T) {
 	// a sends its token to a host outside the rules (set before the
 	// commit that would apply, so no sync runs without it).
 	e.tokenSecret(e.ns, "a-token", "tok-of-a")
-	gs := e.get("a")
-	gs.Spec.CommitStatus = &v1alpha1.CommitStatus{Provider: "gitea", APIURL: elsewhere.srv.URL, SecretRef: v1alpha1.LocalObjectReference{Name: "a-token"}}
-	if err := kube.Client.Update(ctx, gs); err != nil {
-		t.Fatal(err)
-	}
+	e.updateGitSync("a", func(gs *v1alpha1.GitSync) {
+		gs.Spec.CommitStatus = &v1alpha1.CommitStatus{Provider: "gitea", APIURL: elsewhere.srv.URL, SecretRef: v1alpha1.LocalObjectReference{Name: "a-token"}}
+	})
 	shaA := e.commit("a alone", map[string][]byte{"a/into-b.yaml": nil})
 	e.waitFailed("a", v1alpha1.ReasonOutboundHostRefused)
 	checkB("token to another host")
@@ -178,12 +176,10 @@ func TestTwoTenantsOnOneAgent(t *testing.T) {
 
 	// a names b's git credentials: its references stay in its namespace,
 	// where no such Secret exists.
-	gs = e.get("a")
-	gs.Spec.CommitStatus = nil
-	gs.Spec.SecretRef = &v1alpha1.LocalObjectReference{Name: "b-git"}
-	if err := kube.Client.Update(ctx, gs); err != nil {
-		t.Fatal(err)
-	}
+	e.updateGitSync("a", func(gs *v1alpha1.GitSync) {
+		gs.Spec.CommitStatus = nil
+		gs.Spec.SecretRef = &v1alpha1.LocalObjectReference{Name: "b-git"}
+	})
 	msg = e.waitFailed("a", v1alpha1.ReasonGitFetchFailed)
 	if !strings.Contains(msg, e.ns+"/b-git") {
 		t.Errorf("Ready message %q does not name the Secret looked up in a's namespace", msg)
@@ -192,12 +188,10 @@ func TestTwoTenantsOnOneAgent(t *testing.T) {
 
 	// a names b's decryption identities and b's status token: both are
 	// looked up in a's namespace, as a's account, and refused.
-	gs = e.get("a")
-	gs.Spec.SecretRef = &v1alpha1.LocalObjectReference{Name: "a-git"}
-	gs.Spec.Decryption = &v1alpha1.Decryption{SecretRef: &v1alpha1.LocalObjectReference{Name: "b-age-keys"}}
-	if err := kube.Client.Update(ctx, gs); err != nil {
-		t.Fatal(err)
-	}
+	e.updateGitSync("a", func(gs *v1alpha1.GitSync) {
+		gs.Spec.SecretRef = &v1alpha1.LocalObjectReference{Name: "a-git"}
+		gs.Spec.Decryption = &v1alpha1.Decryption{SecretRef: &v1alpha1.LocalObjectReference{Name: "b-age-keys"}}
+	})
 	msg = e.waitFailed("a", v1alpha1.ReasonDecryptionFailed)
 	if !strings.Contains(msg, e.ns+"/b-age-keys") || !strings.Contains(msg, "as ServiceAccount deployer") {
 		t.Errorf("Ready message %q does not name the Secret read in a's namespace as a's account", msg)
@@ -213,12 +207,10 @@ func TestTwoTenantsOnOneAgent(t *testing.T) {
 	// status is sent with b's token.
 	e.tokenSecret(nsB, "b-token", "tok-of-b")
 	onGitHost := newRecorder(t, "127.0.0.1:0")
-	gs = e.get("a")
-	gs.Spec.Decryption = nil
-	gs.Spec.CommitStatus = &v1alpha1.CommitStatus{Provider: "gitea", APIURL: onGitHost.srv.URL, SecretRef: v1alpha1.LocalObjectReference{Name: "b-token"}}
-	if err := kube.Client.Update(ctx, gs); err != nil {
-		t.Fatal(err)
-	}
+	e.updateGitSync("a", func(gs *v1alpha1.GitSync) {
+		gs.Spec.Decryption = nil
+		gs.Spec.CommitStatus = &v1alpha1.CommitStatus{Provider: "gitea", APIURL: onGitHost.srv.URL, SecretRef: v1alpha1.LocalObjectReference{Name: "b-token"}}
+	})
 	e.waitApplied("a", shaA)
 	var note string
 	e.eventually(30*time.Second, "a CommitStatusFailed event", func() (bool, error) {

@@ -170,8 +170,11 @@ func TestInstall(t *testing.T) {
 	if err := kube.Client.Get(ctx, client.ObjectKey{Namespace: "seal-system", Name: "main"}, &gs); err != nil {
 		t.Fatal(err)
 	}
+	// A merge patch: no resourceVersion to conflict with the agent's
+	// status writes.
+	patch := client.MergeFrom(gs.DeepCopy())
 	gs.Annotations = map[string]string{v1alpha1.AnnotationSyncRequested: head}
-	if err := kube.Client.Update(ctx, &gs); err != nil {
+	if err := kube.Client.Patch(ctx, &gs, patch); err != nil {
 		t.Fatal(err)
 	}
 	newLine := regexp.MustCompile(`(?m)^main +\S+ +` + head[:12] + ` +True +Applied revision ` + head[:12])
