@@ -17,9 +17,10 @@ import (
 // reconcile can redact them from whatever it sends out, even after a
 // render that failed halfway.
 //
-// With a cache, a file this GitSync opened before with the same bytes and
-// key ring is taken from it instead of being decrypted again; its values
-// are remembered for redaction all the same.
+// With a cache, a file this GitSync opened before with the same bytes (or
+// the same content id: render.ContentDecryptor) and key ring is taken from
+// it instead of being decrypted again; its values are remembered for
+// redaction all the same.
 type decryptor struct {
 	ring  *keys.Ring
 	cache *decryptcache.Cache
@@ -45,17 +46,44 @@ func (e *decryptError) Unwrap() error { return e.err }
 // sealed identities before it returns anything and never puts a value in
 // an error.
 func (d *decryptor) Decrypt(name string, data []byte, whole bool) (*render.Decrypted, error) {
-	key := decryptcache.KeyParts{Scope: d.scope, Name: name, Whole: whole, Data: data, Recipients: d.ring.Recipients()}.Key()
+	key := d.key(name, whole, "", data)
 	if out, ok := d.cache.Get(key); ok {
 		d.remember(out.Values)
 		return out, nil
 	}
+	return d.decrypt(key, name, data, whole)
+}
+
+// Opened implements render.ContentDecryptor.
+func (d *decryptor) Opened(name, id string, whole bool) (*render.Decrypted, bool) {
+	out, ok := d.cache.Get(d.key(name, whole, id, nil))
+	if ok {
+		d.remember(out.Values)
+	}
+	return out, ok
+}
+
+// DecryptContent implements render.ContentDecryptor.
+func (d *decryptor) DecryptContent(name, id string, data []byte, whole bool) (*render.Decrypted, error) {
+	return d.decrypt(d.key(name, whole, id, data), name, data, whole)
+}
+
+func (d *decryptor) key(name string, whole bool, id string, data []byte) decryptcache.Key {
+	parts := decryptcache.KeyParts{Scope: d.scope, Name: name, Whole: whole, ContentID: id, Recipients: d.ring.Recipients()}
+	if id == "" {
+		parts.Data = data
+	}
+	return parts.Key()
+}
+
+// decrypt opens the file and keeps it in the cache under key.
+func (d *decryptor) decrypt(key decryptcache.Key, name string, data []byte, whole bool) (*render.Decrypted, error) {
 	t, err := crypto.DecryptTokens(name, data, d.ring.AgeIdentities(), whole)
 	if err != nil {
 		return nil, &decryptError{err: err}
 	}
 	d.remember(t.Values)
-	out := &render.Decrypted{Text: t.Text, KeyID: d.ring.Identities()[t.Identity].Fingerprint(), Values: t.Values}
+	out := &render.Decrypted{Text: t.Text, KeyID: d.ring.Identities()[t.Identity].Fingerprint(), Values: t.Values, Size: int64(len(data))}
 	d.cache.Add(d.scope, key, out)
 	return out, nil
 }

@@ -38,8 +38,11 @@ type KeyParts struct {
 	Name string
 	// Whole: opened as one value (a generator's files: entry).
 	Whole bool
-	// Data is the file's bytes.
+	// Data is the file's bytes, when ContentID is "".
 	Data []byte
+	// ContentID names the file's bytes instead of Data (render.ContentDecryptor:
+	// the git blob hash, collision-detected by go-git's SHA-1).
+	ContentID string
 	// Recipients are those of the key ring's identities, in the ring's
 	// order (the opening identity is reported by its index).
 	Recipients []string
@@ -56,7 +59,7 @@ func (k KeyParts) Key() Key {
 		h.Write(binary.BigEndian.AppendUint64(nil, uint64(len(b))))
 		h.Write(b)
 	}
-	h.Write([]byte("seal-decryptcache-v1"))
+	h.Write([]byte("seal-decryptcache-v2"))
 	field(h, []byte(k.Scope.Namespace))
 	field(h, []byte(k.Scope.Name))
 	field(h, []byte(k.Scope.UID))
@@ -66,7 +69,13 @@ func (k KeyParts) Key() Key {
 	} else {
 		field(h, []byte{0})
 	}
-	field(h, k.Data)
+	if k.ContentID != "" {
+		field(h, []byte{'c'})
+		field(h, []byte(k.ContentID))
+	} else {
+		field(h, []byte{'d'})
+		field(h, k.Data)
+	}
 	h.Write(binary.BigEndian.AppendUint64(nil, uint64(len(k.Recipients))))
 	for _, r := range k.Recipients {
 		field(h, []byte(r))
@@ -176,7 +185,7 @@ func entrySize(d *render.Decrypted) int64 {
 
 // clone copies d deeply: the renderer wipes the text it read.
 func clone(d *render.Decrypted) *render.Decrypted {
-	out := &render.Decrypted{Text: slices.Clone(d.Text), KeyID: d.KeyID}
+	out := &render.Decrypted{Text: slices.Clone(d.Text), KeyID: d.KeyID, Size: d.Size}
 	if d.Values != nil {
 		out.Values = make([]crypto.SealedValue, len(d.Values))
 	}

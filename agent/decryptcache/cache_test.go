@@ -41,6 +41,8 @@ func TestKeyCoversEveryInput(t *testing.T) {
 		{"name and data shifted", func(k *KeyParts) { k.Name, k.Data = "secrets/db.yamls", []byte("ops file bytes") }},
 		{"namespace and name shifted", func(k *KeyParts) { k.Scope.Namespace, k.Scope.Name = "team-aa", "pp" }},
 		{"recipients joined", func(k *KeyParts) { k.Recipients = []string{"age1aaaage1bbb"} }},
+		{"a content id in place of the bytes", func(k *KeyParts) { k.Data, k.ContentID = nil, "git-blob:aaaa" }},
+		{"the bytes named as a content id", func(k *KeyParts) { k.Data, k.ContentID = nil, "sops file bytes" }},
 	}
 	base := baseKey().Key()
 	if again := baseKey().Key(); again != base {

@@ -108,28 +108,33 @@ type contentIDFS interface {
 	ContentID(name string) (string, error)
 }
 
+// contentID returns the content id of the file at real, or false when
+// the file system tells none.
+func (r *reader) contentID(real string) (string, bool) {
+	if c, isC := r.fsys.(contentIDFS); isC {
+		id, err := c.ContentID(real)
+		return id, err == nil // read reports an error
+	}
+	fi, err := fs.Stat(r.fsys, real)
+	if err != nil || !fi.Mode().IsRegular() {
+		return "", false
+	}
+	c, isC := fi.Sys().(interface{ ContentID() string })
+	if !isC {
+		return "", false
+	}
+	return c.ContentID(), true
+}
+
 // plainKey is the cache key of the file at real, shown as shown; ok is
 // false when there is no cache or the file system tells no content id.
 func (r *reader) plainKey(shown, real string) (k parseKey, ok bool) {
 	if r.opts.Parsed == nil {
 		return k, false
 	}
-	var id string
-	if c, isC := r.fsys.(contentIDFS); isC {
-		var err error
-		if id, err = c.ContentID(real); err != nil {
-			return k, false // read reports it
-		}
-	} else {
-		fi, err := fs.Stat(r.fsys, real)
-		if err != nil || !fi.Mode().IsRegular() {
-			return k, false
-		}
-		c, isC := fi.Sys().(interface{ ContentID() string })
-		if !isC {
-			return k, false
-		}
-		id = c.ContentID()
+	id, ok := r.contentID(real)
+	if !ok {
+		return k, false
 	}
 	h := sha256.New()
 	h.Write([]byte("seal-render-parsecache-v1"))

@@ -44,6 +44,11 @@ func (r *reader) read(real string, whole bool) (data []byte, encrypted bool, err
 	if err := r.ctx.Err(); err != nil {
 		return nil, false, fmt.Errorf("%s: %w", real, err)
 	}
+	id, opened := r.openedBefore(real, whole)
+	if opened != nil {
+		text, err := r.reuse(real, opened)
+		return text, true, err
+	}
 	fi, err := fs.Stat(r.fsys, real)
 	if err != nil {
 		return nil, false, fmt.Errorf("%s: %w", real, notFound(err))
@@ -65,15 +70,45 @@ func (r *reader) read(real string, whole bool) (data []byte, encrypted bool, err
 	if !r.opts.IsEncrypted(data) {
 		return data, false, nil
 	}
-	text, err := r.decrypt(real, data, whole)
+	text, err := r.decrypt(real, id, data, whole)
 	if err != nil {
 		return nil, true, err
 	}
 	return text, true, nil
 }
 
-// decrypt opens one SOPS file, recovering from a panic in the SOPS parser.
-func (r *reader) decrypt(name string, data []byte, whole bool) (text []byte, err error) {
+// openedBefore returns the content id of the file at real when the
+// decryptor remembers files by it, and what it opened before under that id
+// (nil when nothing).
+func (r *reader) openedBefore(real string, whole bool) (id string, d *Decrypted) {
+	cd, ok := r.opts.Decryptor.(ContentDecryptor)
+	if !ok {
+		return "", nil
+	}
+	if id, ok = r.contentID(real); !ok {
+		return "", nil
+	}
+	d, _ = cd.Opened(real, id, whole)
+	return id, d
+}
+
+// reuse takes a file a ContentDecryptor opened before, counted against
+// the caps at its size as if read again.
+func (r *reader) reuse(real string, d *Decrypted) ([]byte, error) {
+	if err := r.lim.file(real, d.Size); err != nil {
+		return nil, err
+	}
+	if err := r.lim.read(real, d.Size); err != nil {
+		return nil, err
+	}
+	r.files[real] = struct{}{}
+	r.record(real, d)
+	return d.Text, nil
+}
+
+// decrypt opens one SOPS file (whose content id is id, or ""), recovering
+// from a panic in the SOPS parser.
+func (r *reader) decrypt(name, id string, data []byte, whole bool) (text []byte, err error) {
 	if r.opts.Decryptor == nil {
 		return nil, fmt.Errorf("%s: %w: the file is SOPS-encrypted and no decryptor is configured", name, ErrDecryption)
 	}
@@ -82,16 +117,26 @@ func (r *reader) decrypt(name string, data []byte, whole bool) (text []byte, err
 			text, err = nil, fmt.Errorf("%s: %w: %w while decrypting", name, ErrDecryption, ErrPanic)
 		}
 	}()
-	d, err := r.opts.Decryptor.Decrypt(name, data, whole)
+	var d *Decrypted
+	if cd, ok := r.opts.Decryptor.(ContentDecryptor); ok && id != "" {
+		d, err = cd.DecryptContent(name, id, data, whole)
+	} else {
+		d, err = r.opts.Decryptor.Decrypt(name, data, whole)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w: %w", name, ErrDecryption, err)
 	}
+	r.record(name, d)
+	return d.Text, nil
+}
+
+// record counts a file opened, and keeps its values.
+func (r *reader) record(name string, d *Decrypted) {
 	r.decrypted[name] = d.KeyID
 	r.byFile[name] = d.Values
 	for _, v := range d.Values {
 		r.sealed[v.Token] = v
 	}
-	return d.Text, nil
 }
 
 // result fills in what the reader counted.

@@ -23,6 +23,21 @@ type Decryptor interface {
 	Decrypt(name string, data []byte, whole bool) (*Decrypted, error)
 }
 
+// ContentDecryptor is a Decryptor that also remembers the files it opened
+// by their content id (the git blob hash agent/source's tree tells), so a
+// file unchanged since an earlier render is neither read nor decrypted
+// again. A content id names the file's bytes: the same id, the same bytes,
+// so what Opened returns is what decrypting the file again would return.
+type ContentDecryptor interface {
+	Decryptor
+	// Opened returns what DecryptContent returned for the file name with
+	// content id id, opened the same way (whole), when it still holds it.
+	Opened(name, id string, whole bool) (*Decrypted, bool)
+	// DecryptContent is Decrypt for a file whose content id is id; it
+	// remembers the result for Opened.
+	DecryptContent(name, id string, data []byte, whole bool) (*Decrypted, error)
+}
+
 // Decrypted is a file a Decryptor opened.
 type Decrypted struct {
 	// Text is what the renderer reads in place of the file: values stand
@@ -32,6 +47,9 @@ type Decrypted struct {
 	KeyID string
 	// Values are the values the tokens of Text stand for.
 	Values []crypto.SealedValue
+	// Size is the length of the encrypted file, counted against the size
+	// caps when the file is taken from a ContentDecryptor unread.
+	Size int64
 }
 
 // Options says what to render and within which limits.
