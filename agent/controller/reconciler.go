@@ -164,7 +164,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (resu
 	defer func() {
 		r.Metrics.state(&gs)
 		if err := r.patchStatus(ctx, base, &gs); err != nil && retErr == nil {
-			retErr = err
+			// The status did not get written: retry with the workqueue's
+			// backoff rather than after the interval (controller-runtime
+			// ignores a RequeueAfter returned with an error, and warns).
+			result, retErr = reconcile.Result{}, err
 		}
 	}()
 	gs.Status.ObservedGeneration = gs.Generation
