@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -247,10 +248,16 @@ func measureAgent(b *testing.B, ctx context.Context, bins harness.Binaries, file
 	time.Sleep(time.Second) // let the change's events settle out of the count
 	proxy.Reset()
 	start = time.Now()
-	requestSync(b, ctx, c, gs)
+	requested := requestSync(b, ctx, c, gs)
 	waitFor(b, agent, 10*time.Minute, func() bool { return syncCount(metricsAddr) > before })
 	m.noop = time.Since(start)
-	m.noopWrites, _ = proxy.Reset()
+	// A requested sync records that it handled the request with one status
+	// patch (seal reconcile --wait reads it); a sync on the interval sends
+	// not even that (TestResyncWithNothingChangedWritesNothing). Counted
+	// once the patch landed, so the count does not depend on timing.
+	waitFor(b, agent, time.Minute, func() bool { return handled(ctx, c, gs, requested) })
+	time.Sleep(200 * time.Millisecond) // a late write would show now
+	m.noopWrites = int64(len(writesBesides(proxy.WriteRequests(), statusPath(gs))))
 	if m.peakRSS, err = agent.PeakRSS(); err != nil {
 		b.Fatal(err)
 	}
@@ -270,11 +277,37 @@ func appliedAt(ctx context.Context, c *cluster.Cluster, gs *v1alpha1.GitSync, sh
 
 // requestSync sets the sync-requested annotation (sent straight to the
 // apiserver, not through the counting proxy).
-func requestSync(b *testing.B, ctx context.Context, c *cluster.Cluster, gs *v1alpha1.GitSync) {
-	patch := fmt.Appendf(nil, `{"metadata":{"annotations":{%q:%q}}}`, v1alpha1.AnnotationSyncRequested, strconv.FormatInt(time.Now().UnixNano(), 10))
+func requestSync(b *testing.B, ctx context.Context, c *cluster.Cluster, gs *v1alpha1.GitSync) string {
+	value := strconv.FormatInt(time.Now().UnixNano(), 10)
+	patch := fmt.Appendf(nil, `{"metadata":{"annotations":{%q:%q}}}`, v1alpha1.AnnotationSyncRequested, value)
 	if err := c.Client.Patch(ctx, gs, client.RawPatch("application/merge-patch+json", patch)); err != nil {
 		b.Fatal(err)
 	}
+	return value
+}
+
+// handled reports whether the GitSync's status records the sync request
+// value as handled.
+func handled(ctx context.Context, c *cluster.Cluster, gs *v1alpha1.GitSync, value string) bool {
+	var got v1alpha1.GitSync
+	if err := c.Client.Get(ctx, client.ObjectKeyFromObject(gs), &got); err != nil {
+		return false
+	}
+	return got.Status.LastHandledSyncRequest == value
+}
+
+// statusPath is the write request of the GitSync's status patch, as the
+// counting proxy lists it.
+func statusPath(gs *v1alpha1.GitSync) string {
+	return "PATCH /apis/seal.dev/v1alpha1/namespaces/" + gs.Namespace + "/gitsyncs/" + gs.Name + "/status"
+}
+
+// writesBesides is writes without one request of except.
+func writesBesides(writes []string, except string) []string {
+	if i := slices.Index(writes, except); i >= 0 {
+		return slices.Delete(slices.Clone(writes), i, i+1)
+	}
+	return writes
 }
 
 // syncCount scrapes the agent's count of finished syncs; -1 while the
