@@ -13,21 +13,29 @@ import (
 
 // A cached open is what decrypting again returns; a GitSync with another
 // key ring, or another GitSync, never gets what one GitSync opened.
-func TestDecryptorCache(t *testing.T) {
+// sealedDB is the file name sealed for idA, who holds the key, and idB,
+// who does not: a Secret whose password is hunter2-value.
+func sealedDB(t *testing.T, name string) (idA, idB *keys.Identity, data []byte) {
+	t.Helper()
 	idA, err := keys.Generate(keys.X25519)
 	if err != nil {
 		t.Fatal(err)
 	}
-	idB, err := keys.Generate(keys.X25519)
+	idB, err = keys.Generate(keys.X25519)
 	if err != nil {
 		t.Fatal(err)
 	}
-	const name = "secrets/db.yaml"
 	plain := []byte("apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  namespace: team\nstringData:\n  password: hunter2-value\n")
-	data, err := crypto.Encrypt(name, plain, crypto.EncryptOptions{Recipients: []string{idA.Recipient()}})
+	data, err = crypto.Encrypt(name, plain, crypto.EncryptOptions{Recipients: []string{idA.Recipient()}})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return idA, idB, data
+}
+
+func TestDecryptorCache(t *testing.T) {
+	const name = "secrets/db.yaml"
+	idA, idB, data := sealedDB(t, name)
 	cache := decryptcache.New(0)
 	scopeA := decryptcache.Scope{Namespace: "team", Name: "app", UID: "1"}
 
@@ -80,20 +88,8 @@ func TestDecryptorCache(t *testing.T) {
 // A file opened by content id is served again by that id only: to the
 // same GitSync, holding the same keys, for the same name and mode.
 func TestDecryptorContentID(t *testing.T) {
-	idA, err := keys.Generate(keys.X25519)
-	if err != nil {
-		t.Fatal(err)
-	}
-	idB, err := keys.Generate(keys.X25519)
-	if err != nil {
-		t.Fatal(err)
-	}
 	const name, blob = "secrets/db.yaml", "git-blob:1111111111111111111111111111111111111111"
-	plain := []byte("apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  namespace: team\nstringData:\n  password: hunter2-value\n")
-	data, err := crypto.Encrypt(name, plain, crypto.EncryptOptions{Recipients: []string{idA.Recipient()}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	idA, idB, data := sealedDB(t, name)
 	cache := decryptcache.New(0)
 	scope := decryptcache.Scope{Namespace: "team", Name: "app", UID: "1"}
 
