@@ -136,26 +136,29 @@ func storage(dir string) *filesystem.Storage {
 }
 
 // removeTempPacks removes the temporary files go-git writes packs and
-// objects into before naming them: a fetch that fails leaves its own
-// behind (go-git removes them only on success), and a process killed in
-// the middle of a fetch leaves them too. The caller holds the cache
-// entry's lock, so no fetch is writing them.
-func removeTempPacks(st *filesystem.Storage) error {
+// objects into before naming them, and returns how many it removed: a
+// fetch that fails leaves its own behind (go-git removes them only on
+// success), and a process killed in the middle of a fetch leaves them
+// too. The caller holds the cache entry's lock, so no fetch is writing
+// them.
+func removeTempPacks(st *filesystem.Storage) (int, error) {
 	fs := st.Filesystem()
 	dir := fs.Join("objects", "pack")
 	entries, err := fs.ReadDir(dir)
 	if err != nil {
 		if os.IsNotExist(err) {
-			return nil
+			return 0, nil
 		}
-		return err
+		return 0, err
 	}
+	removed := 0
 	for _, e := range entries {
 		if strings.HasPrefix(e.Name(), "tmp_pack_") || strings.HasPrefix(e.Name(), "tmp_obj_") {
 			if err := fs.Remove(fs.Join(dir, e.Name())); err != nil && !os.IsNotExist(err) {
-				return err
+				return removed, err
 			}
+			removed++
 		}
 	}
-	return nil
+	return removed, nil
 }

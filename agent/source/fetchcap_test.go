@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -33,6 +34,23 @@ func tempFiles(t *testing.T, cache string) []string {
 		t.Fatal(err)
 	}
 	return found
+}
+
+// openTempFiles lists the files this process holds open whose name is one
+// of go-git's temporary pack files (removed ones show as "(deleted)").
+func openTempFiles(t *testing.T) []string {
+	t.Helper()
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var open []string
+	for _, fd := range fds {
+		if target, err := os.Readlink(filepath.Join("/proc/self/fd", fd.Name())); err == nil && strings.Contains(target, "tmp_pack_") {
+			open = append(open, target)
+		}
+	}
+	return open
 }
 
 func randomBytes(t *testing.T, n int) []byte {
@@ -94,6 +112,16 @@ func TestFetchOverTheCap(t *testing.T) {
 				}
 				if tmp := tempFiles(t, x.cache); len(tmp) > 0 {
 					t.Errorf("the refused fetch left temporary files: %v", tmp)
+				}
+				// Nor holds them open (their space would not come back).
+				var open []string
+				for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+					if open = openTempFiles(t); len(open) == 0 {
+						break
+					}
+				}
+				if len(open) > 0 {
+					t.Errorf("temporary files still open after the refused fetch: %v", open)
 				}
 				rev, err := small.Fetch(ctxTimeout(t, time.Minute), "ns/env", url, source.Ref{Commit: first}, auth)
 				if err != nil {

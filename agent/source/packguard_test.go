@@ -157,7 +157,7 @@ func TestGuardedStorageStoresOrRefuses(t *testing.T) {
 		if alloc > target/2 {
 			t.Errorf("refusing the pack allocated %d bytes: the delta was unpacked", alloc)
 		}
-		if err := removeTempPacks(st); err != nil {
+		if _, err := removeTempPacks(st); err != nil {
 			t.Fatal(err)
 		}
 		if left, _ := filepath.Glob(filepath.Join(dir, "objects", "pack", "*")); len(left) > 0 {

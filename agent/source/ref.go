@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"runtime"
 	"strings"
 
 	"github.com/go-git/go-git/v5"
@@ -151,8 +152,19 @@ func fetch(ctx context.Context, st *filesystem.Storage, r remote, c connection, 
 		return nil
 	}
 	if err != nil {
-		if rmErr := removeTempPacks(st); rmErr != nil {
+		removed, rmErr := removeTempPacks(st)
+		if rmErr != nil {
 			return fmt.Errorf("%w (and removing its temporary files: %v)", err, rmErr)
+		}
+		if removed > 0 {
+			// go-git's pack writer does not close its two handles on the
+			// file it failed to finish; until the garbage collector closes
+			// them, the removed file (up to MaxFetchSize) still takes disk
+			// space. Its pooled zlib readers still reach the file until a
+			// second collection empties the pool: collect twice now rather
+			// than wait for the runtime's own collections.
+			runtime.GC()
+			runtime.GC()
 		}
 	}
 	return err
