@@ -34,50 +34,79 @@ const trailerSize = 20
 // closing it: it can complete no object and match no checksum. See Close.
 var poison = bytes.Repeat([]byte{0xff}, trailerSize)
 
-// packGuard passes a pack on to go-git's pack writer (inner) while
-// checkPack reads the same bytes and refuses any object that unpacks to
-// more than limit bytes. go-git unpacks objects whole in memory only
-// after it has read the pack's closing checksum, so the guard holds back
-// the last trailerSize bytes written until checkPack has passed the whole
-// pack. (The check reads each object's declared size, and a delta's
-// target size from the first bytes of the delta; go-git refuses objects
-// that unpack to more than they declare.)
+// packGuard passes a pack on to go-git's pack writer (inner) only after
+// checkPack has read it, and refuses any object that unpacks to more than
+// limit bytes. go-git unpacks objects whole in memory only after it has
+// read the pack's closing checksum, so until checkPack has passed every
+// object the guard holds back the last trailerSize bytes written. Each
+// Write waits until checkPack has used up what it was given (it runs in
+// its own goroutine, reading through a stepReader), so go-git never gets
+// the checksum of a pack the check has not passed, whatever comes after
+// it. (The check reads each object's declared size, and a delta's target
+// size from the first bytes of the delta; go-git refuses objects that
+// unpack to more than they declare.)
 type packGuard struct {
-	inner   io.WriteCloser
-	check   *io.PipeWriter
-	result  chan error
-	held    []byte // the last bytes written, not yet passed to inner
-	written int64
+	inner    io.WriteCloser
+	steps    *stepReader
+	finished chan struct{} // closed when checkPack has returned, err set
+	err      error
+	held     []byte // the last bytes written, not yet passed to inner
+	passed   int64  // bytes passed to inner
 }
 
 func newPackGuard(inner io.WriteCloser, limit int64) *packGuard {
-	pr, pw := io.Pipe()
-	g := &packGuard{inner: inner, check: pw, result: make(chan error, 1)}
+	g := &packGuard{inner: inner, finished: make(chan struct{}),
+		steps: &stepReader{chunks: make(chan []byte), used: make(chan struct{})}}
 	go func() {
-		err := checkPack(pr, limit)
+		err := checkPack(g.steps, limit)
 		var large *tooLargeError
 		if err != nil && !errors.As(err, &large) {
 			err = fmt.Errorf("the fetched pack is cut short or malformed: %w", err)
 		}
-		if err == nil {
-			_, err = io.Copy(io.Discard, pr)
-		}
-		pr.CloseWithError(err)
-		g.result <- err
+		g.err = err
+		close(g.finished)
 	}()
 	return g
 }
 
-// Write passes p to the check, then to inner all but the last
-// trailerSize bytes written so far.
-func (g *packGuard) Write(p []byte) (int, error) {
-	if _, err := g.check.Write(p); err != nil {
-		return 0, err
+func (g *packGuard) done() bool {
+	select {
+	case <-g.finished:
+		return true
+	default:
+		return false
 	}
-	g.written += int64(len(p))
+}
+
+// Write gives p to the check and waits until the check has used it up (or
+// is finished), then passes to inner all but the last trailerSize bytes
+// written so far; everything, once the check has passed the whole pack.
+func (g *packGuard) Write(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if !g.done() {
+		select {
+		case g.steps.chunks <- p:
+			select {
+			case <-g.steps.used:
+			case <-g.finished:
+			}
+		case <-g.finished:
+		}
+	}
+	if g.done() && g.err != nil {
+		return 0, g.err
+	}
 	g.held = append(g.held, p...)
-	if pass := len(g.held) - trailerSize; pass > 0 {
-		if _, err := g.inner.Write(g.held[:pass]); err != nil {
+	pass := len(g.held) - trailerSize
+	if g.done() {
+		pass = len(g.held) // every object passed the check
+	}
+	if pass > 0 {
+		n, err := g.inner.Write(g.held[:pass])
+		g.passed += int64(n)
+		if err != nil {
 			return 0, err
 		}
 		g.held = append(g.held[:0], g.held[pass:]...)
@@ -85,25 +114,25 @@ func (g *packGuard) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// Close waits for the check. A pack it passed gets its last bytes and is
-// stored by inner. A refused one (or one cut short) is spoiled with
-// poison first: go-git's parser goes on to unpack every object when the
-// checksum is missing at the end of the input, and fails before that
-// when it is wrong. inner then fails, leaving its temporary file for the
-// caller to remove (removeTempPacks).
+// Close ends the check and waits for it. A pack it passed gets its last
+// bytes and is stored by inner. A refused one (or one cut short) is
+// spoiled with poison first: go-git's parser goes on to unpack every
+// object when the checksum is missing at the end of the input, and fails
+// before that when it is wrong. inner then fails, leaving its temporary
+// file for the caller to remove (removeTempPacks).
 func (g *packGuard) Close() error {
-	g.check.Close()
-	err := <-g.result
+	if !g.done() {
+		close(g.steps.chunks) // the check is waiting for the next chunk
+	}
+	<-g.finished
 	switch {
-	case g.written == 0:
-		// Nothing passed on (none came, or the check refused the first
-		// bytes): go-git removes its empty file. The write's error, if
-		// any, is what the fetch reports.
+	case g.passed == 0 && len(g.held) == 0:
+		// Nothing came: go-git removes its empty file.
 		return g.inner.Close()
-	case err != nil:
+	case g.err != nil:
 		g.inner.Write(poison)
 		g.inner.Close()
-		return err
+		return g.err
 	}
 	if _, err := g.inner.Write(g.held); err != nil {
 		g.inner.Write(poison)
@@ -111,6 +140,37 @@ func (g *packGuard) Close() error {
 		return err
 	}
 	return g.inner.Close()
+}
+
+// stepReader hands checkPack the chunks Write gives it, and tells Write
+// (on used) each time checkPack has used a chunk up and asks for more.
+type stepReader struct {
+	chunks  chan []byte
+	used    chan struct{}
+	cur     []byte
+	started bool
+	eof     bool
+}
+
+func (r *stepReader) Read(p []byte) (int, error) {
+	if len(r.cur) == 0 {
+		if r.eof {
+			return 0, io.EOF
+		}
+		if r.started {
+			r.used <- struct{}{}
+		}
+		r.started = true
+		chunk, ok := <-r.chunks
+		if !ok {
+			r.eof = true
+			return 0, io.EOF
+		}
+		r.cur = chunk
+	}
+	n := copy(p, r.cur)
+	r.cur = r.cur[n:]
+	return n, nil
 }
 
 // checkPack reads a pack and fails with a tooLargeError on the first

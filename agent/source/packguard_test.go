@@ -6,6 +6,7 @@ import (
 	"crypto/sha1"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"path/filepath"
 	"runtime"
@@ -220,6 +221,37 @@ func TestCutPackIsNotUnpacked(t *testing.T) {
 			}
 			if !tc.guarded && alloc < target {
 				t.Errorf("go-git alone allocated %d bytes for a cut pack: the control no longer shows the danger the guard prevents", alloc)
+			}
+		})
+	}
+}
+
+// TestRefusedDeltaIsNotUnpackedWhateverFollows writes deltaPack with bytes
+// after its checksum, a few bytes at a time, under a cap below the
+// delta's target: go-git is handed the checksum only after the check has
+// read every object, so the refused delta is never unpacked.
+func TestRefusedDeltaIsNotUnpackedWhateverFollows(t *testing.T) {
+	pack := append(deltaPack(t), bytes.Repeat([]byte("junk"), 64)...)
+	for _, chunk := range []int{1, 7, 4096} {
+		t.Run(fmt.Sprintf("%d bytes a write", chunk), func(t *testing.T) {
+			st := storage(t.TempDir())
+			defer st.Close()
+			var err error
+			alloc := allocated(func() {
+				var w io.WriteCloser
+				if w, err = (&guardedStorage{Storage: st, limit: target - 1}).PackfileWriter(); err != nil {
+					return
+				}
+				for rest := pack; len(rest) > 0 && err == nil; rest = rest[min(chunk, len(rest)):] {
+					_, err = w.Write(rest[:min(chunk, len(rest))])
+				}
+				w.Close()
+			})
+			if !errors.Is(err, ErrFetchTooLarge) {
+				t.Errorf("error %v, want ErrFetchTooLarge", err)
+			}
+			if alloc > target/2 {
+				t.Errorf("refusing the pack allocated %d bytes: the delta was unpacked", alloc)
 			}
 		})
 	}
