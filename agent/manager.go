@@ -122,7 +122,7 @@ func Run(ctx context.Context, opts Options, logOut io.Writer) error {
 		RESTConfig:            cfg,
 		Scheme:                scheme,
 		Mapper:                mgr.GetRESTMapper(),
-		Fetcher:               source.NewFetcher(opts.DataDir),
+		Fetcher:               source.NewFetcher(opts.DataDir, source.Options{MaxFetchSize: opts.MaxFetchSize}),
 		Keys:                  store,
 		Metrics:               m,
 		AgentNamespace:        opts.AgentNamespace,

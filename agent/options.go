@@ -10,6 +10,7 @@ import (
 
 	"github.com/seal-gitops/seal/agent/keyring"
 	"github.com/seal-gitops/seal/agent/notify"
+	"github.com/seal-gitops/seal/agent/source"
 )
 
 // Options are seal-agent's flags.
@@ -41,6 +42,9 @@ type Options struct {
 	DataDir       string
 	MaxFileSize   int64
 	MaxRenderSize int64
+	// MaxFetchSize caps each pack a Git fetch downloads and the unpacked
+	// size of each object in it.
+	MaxFetchSize  int64
 	KubeQPS       float32
 	KubeBurst     int
 	ShutdownGrace time.Duration
@@ -78,6 +82,7 @@ func defaultOptions(getenv func(string) string) Options {
 		DataDir:        filepath.Join(os.TempDir(), "seal-agent"),
 		MaxFileSize:    4 << 20,
 		MaxRenderSize:  128 << 20,
+		MaxFetchSize:   source.DefaultMaxFetchSize,
 		KubeQPS:        1000,
 		KubeBurst:      2000,
 		ShutdownGrace:  30 * time.Second,
@@ -108,6 +113,7 @@ func (o *Options) bind(fs *pflag.FlagSet) {
 	fs.StringVar(&o.DataDir, "data-dir", o.DataDir, "where Git repositories are cached between syncs (only encrypted files are stored)")
 	fs.Int64Var(&o.MaxFileSize, "max-file-size", o.MaxFileSize, "largest manifest file a sync reads, in bytes")
 	fs.Int64Var(&o.MaxRenderSize, "max-render-size", o.MaxRenderSize, "most bytes of manifests a sync reads in all, in bytes")
+	fs.Int64Var(&o.MaxFetchSize, "max-fetch-size", o.MaxFetchSize, "most bytes a Git fetch may download (each pack, as read from the server), and the largest object it may unpack, in bytes")
 	fs.Float32Var(&o.KubeQPS, "kube-api-qps", o.KubeQPS, "client-side limit of requests per second to the API server, on average (the API server's priority and fairness applies too; --apply-workers bounds requests in flight)")
 	fs.IntVar(&o.KubeBurst, "kube-api-burst", o.KubeBurst, "requests to the API server in a burst")
 	fs.DurationVar(&o.ShutdownGrace, "shutdown-grace", o.ShutdownGrace, "how long running syncs may take to finish on SIGTERM")
@@ -130,6 +136,8 @@ func (o *Options) validate() error {
 		return fmt.Errorf("--agent-namespace must not be empty")
 	case o.MaxFileSize <= 0 || o.MaxRenderSize < o.MaxFileSize:
 		return fmt.Errorf("--max-file-size must be positive and at most --max-render-size")
+	case o.MaxFetchSize <= 0:
+		return fmt.Errorf("--max-fetch-size must be positive (bytes; default %d, 256 MiB)", source.DefaultMaxFetchSize)
 	}
 	if err := notify.ValidateClusterName(o.ClusterName); err != nil {
 		return fmt.Errorf("--cluster-name: %w", err)

@@ -43,7 +43,12 @@ func classify(stage string, err error) *SyncError {
 		e.Reason, e.Stalled = v1alpha1.ReasonOutboundHostRefused, true
 	case stage == StageSource:
 		e.Reason = v1alpha1.ReasonGitFetchFailed
-		e.Stalled = errors.Is(err, source.ErrInvalidSecret) || errors.Is(err, source.ErrInvalidURL)
+		// A fetch over the size cap is stalled too: fetching again
+		// downloads the same bytes up to the cap, so the GitSync waits
+		// its interval (not the minute of a retry) for the repository or
+		// the agent's --max-fetch-size to change.
+		e.Stalled = errors.Is(err, source.ErrInvalidSecret) || errors.Is(err, source.ErrInvalidURL) ||
+			errors.Is(err, source.ErrFetchTooLarge)
 	case stage == StageVerify:
 		e.Reason = v1alpha1.ReasonVerificationFailed
 	case errors.As(err, &emptyErr):

@@ -239,6 +239,13 @@ func TestPipeline(t *testing.T) {
 			stalled: true,
 		},
 		{
+			name:    "a fetch over --max-fetch-size stalls until the repository changes",
+			set:     func(s *Stages, _ *v1alpha1.GitSync) { s.Source.(*fakeSource).err = source.ErrFetchTooLarge },
+			calls:   []string{StageSource, StageNotify},
+			reason:  v1alpha1.ReasonGitFetchFailed,
+			stalled: true,
+		},
+		{
 			name: "a refused host stalls",
 			set: func(s *Stages, _ *v1alpha1.GitSync) {
 				s.Source.(*fakeSource).err = &hostRefusedError{errors.New("metadata address")}

@@ -33,13 +33,13 @@ func BenchmarkFetch1000Files(b *testing.B) {
 	b.Run("first", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
 			b.StopTimer()
-			f := source.NewFetcher(b.TempDir())
+			f := source.NewFetcher(b.TempDir(), source.Options{})
 			b.StartTimer()
 			fetchAndRead(b, f)
 		}
 	})
 	b.Run("incremental", func(b *testing.B) {
-		f := source.NewFetcher(b.TempDir())
+		f := source.NewFetcher(b.TempDir(), source.Options{})
 		fetchAndRead(b, f)
 		for i := 0; i < b.N; i++ {
 			b.StopTimer()
@@ -49,7 +49,7 @@ func BenchmarkFetch1000Files(b *testing.B) {
 		}
 	})
 	b.Run("unchanged", func(b *testing.B) {
-		f := source.NewFetcher(b.TempDir())
+		f := source.NewFetcher(b.TempDir(), source.Options{})
 		fetchAndRead(b, f)
 		for i := 0; i < b.N; i++ {
 			fetchAndRead(b, f)

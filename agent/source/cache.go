@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/go-git/go-billy/v5/osfs"
 	"github.com/go-git/go-git/v5"
@@ -45,7 +46,7 @@ func fetchInto(ctx context.Context, dir string, checks *packChecks, r remote, re
 	if err != nil {
 		return "", nil, err
 	}
-	h, err := resolve(ctx, repo, r, ref, c)
+	h, err := resolve(ctx, repo, st, r, ref, c)
 	if err != nil {
 		return "", nil, err
 	}
@@ -132,4 +133,32 @@ func sameURL(cfg *config.Config, url string) bool {
 func storage(dir string) *filesystem.Storage {
 	return filesystem.NewStorageWithOptions(osfs.New(dir, osfs.WithBoundOS()), cache.NewObjectLRU(objectCacheSize),
 		filesystem.Options{MaxOpenDescriptors: openPacks})
+}
+
+// removeTempPacks removes the temporary files go-git writes packs and
+// objects into before naming them, and returns how many it removed: a
+// fetch that fails leaves its own behind (go-git removes them only on
+// success), and a process killed in the middle of a fetch leaves them
+// too. The caller holds the cache entry's lock, so no fetch is writing
+// them.
+func removeTempPacks(st *filesystem.Storage) (int, error) {
+	fs := st.Filesystem()
+	dir := fs.Join("objects", "pack")
+	entries, err := fs.ReadDir(dir)
+	if err != nil {
+		if os.IsNotExist(err) {
+			return 0, nil
+		}
+		return 0, err
+	}
+	removed := 0
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), "tmp_pack_") || strings.HasPrefix(e.Name(), "tmp_obj_") {
+			if err := fs.Remove(fs.Join(dir, e.Name())); err != nil && !os.IsNotExist(err) {
+				return removed, err
+			}
+			removed++
+		}
+	}
+	return removed, nil
 }

@@ -9,7 +9,9 @@
 // commit already cached needs no request at all. No work tree is ever
 // written; a Revision's FS reads the commit's tree straight from git
 // objects, reports symbolic links as links and never follows one out of
-// the tree.
+// the tree. A fetch downloads at most Options.MaxFetchSize bytes of pack
+// per request and unpacks no object larger than that; over it, it fails
+// with ErrFetchTooLarge and the cache keeps what it had.
 //
 // The package must never write a credential to disk or put one in an error
 // (URLs are shown without userinfo), must never connect over SSH without

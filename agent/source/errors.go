@@ -46,6 +46,11 @@ var (
 	ErrLinkOutsideTree = errors.New("symbolic link leads outside the repository tree")
 	// ErrNoSpace: the cache directory's file system is full.
 	ErrNoSpace = errors.New("no space left in the git cache")
+	// ErrFetchTooLarge: the pack the server sent passed
+	// Options.MaxFetchSize, or an object in it unpacks to more than
+	// that. Retrying fetches it again; the repository (or the limit) must
+	// change.
+	ErrFetchTooLarge = errors.New("fetch over the size limit")
 )
 
 // fetchError is what Fetch returns: a message in our own words (naming the
@@ -91,8 +96,11 @@ func describe(ctx context.Context, err error, display string, secrets ...string)
 		hostErr x509.HostnameError
 		opErr   *net.OpError
 		dnsErr  *net.DNSError
+		large   *tooLargeError
 	)
 	switch {
+	case errors.As(err, &large):
+		e.kind, e.msg = ErrFetchTooLarge, display+": "+large.Error()
 	case ctx.Err() != nil:
 		e.kind, e.msg = ctx.Err(), display+": fetch did not finish in time: "+ctx.Err().Error()
 	case errors.Is(err, transport.ErrAuthenticationRequired), errors.Is(err, transport.ErrAuthorizationFailed):
@@ -142,11 +150,13 @@ func scrub(msg string, secrets ...string) string {
 }
 
 // isRemote reports whether err is about the server, the network, the
-// credentials or the ref, rather than the local cache. Fetch starts the
+// credentials, the ref or the size of what the repository sends, rather
+// than the local cache. Fetch starts the
 // cache over after any other error, so a server's bad day must not count.
 func isRemote(err error) bool {
 	for _, kind := range []error{ErrAuthentication, ErrHostKey, ErrCertificate, ErrRepositoryNotFound,
-		ErrRefNotFound, ErrUnreachable, ErrInvalidURL, ErrInvalidSecret, ErrInvalidRef, context.Canceled, context.DeadlineExceeded} {
+		ErrRefNotFound, ErrUnreachable, ErrInvalidURL, ErrInvalidSecret, ErrInvalidRef, ErrFetchTooLarge,
+		context.Canceled, context.DeadlineExceeded} {
 		if errors.Is(err, kind) {
 			return true
 		}

@@ -45,6 +45,7 @@ const MaxSubject = 120
 // of the same key wait for each other.
 type Fetcher struct {
 	dir    string
+	opts   Options
 	checks packChecks
 
 	mu    sync.Mutex
@@ -53,10 +54,10 @@ type Fetcher struct {
 }
 
 // NewFetcher returns a Fetcher caching repositories under dir, which is
-// created when missing and kept between runs.
-func NewFetcher(dir string) *Fetcher {
-	shareHTTPTransports()
-	return &Fetcher{dir: dir, checks: packChecks{ok: map[string]bool{}},
+// created when missing and kept between runs, and fetching within opts.
+func NewFetcher(dir string, opts Options) *Fetcher {
+	installCappedTransports()
+	return &Fetcher{dir: dir, opts: opts.withDefaults(), checks: packChecks{ok: map[string]bool{}},
 		locks: map[string]chan struct{}{}, last: map[string]*treeFS{}}
 }
 
@@ -64,6 +65,8 @@ func NewFetcher(dir string) *Fetcher {
 // (fetching only what is missing) and returns the resolved commit. key
 // names the cache entry, for example "<namespace>/<name>"; a key whose URL
 // changes starts over. A damaged cache entry is removed and fetched again.
+// A fetch over Options.MaxFetchSize fails with ErrFetchTooLarge and leaves
+// the cache entry as it was.
 func (f *Fetcher) Fetch(ctx context.Context, key, url string, ref Ref, auth Auth) (*Revision, error) {
 	r, err := parseRemote(url)
 	if err != nil {
@@ -78,6 +81,7 @@ func (f *Fetcher) Fetch(ctx context.Context, key, url string, ref Ref, auth Auth
 	if err != nil {
 		return nil, err
 	}
+	c.maxFetchSize = f.opts.MaxFetchSize
 	unlock, err := f.lock(ctx, key)
 	if err != nil {
 		return nil, describe(ctx, err, r.display)

@@ -41,7 +41,7 @@ func newFixture(t testing.TB) *fixture {
 		t.Fatal(err)
 	}
 	cache := t.TempDir()
-	return &fixture{srv: srv, repo: repo, cache: cache, f: source.NewFetcher(cache),
+	return &fixture{srv: srv, repo: repo, cache: cache, f: source.NewFetcher(cache, source.Options{}),
 		basic: source.Auth{Username: srv.Username, Password: srv.Password}}
 }
 

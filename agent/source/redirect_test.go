@@ -30,7 +30,7 @@ func TestCredentialsDoNotFollowARedirectToAnotherHost(t *testing.T) {
 	}))
 	defer redirector.Close()
 
-	f := source.NewFetcher(t.TempDir())
+	f := source.NewFetcher(t.TempDir(), source.Options{})
 	auth := source.Auth{Username: "user", Password: "pw-must-not-travel"}
 	_, err := f.Fetch(ctxTimeout(t, time.Minute), "redirect", redirector.URL+"/team/env.git", source.Ref{}, auth)
 	if err == nil {

@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"runtime"
 	"strings"
 
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/storage/filesystem"
 )
 
 // Ref is the revision to fetch: a branch, a tag or a commit SHA. At most
@@ -61,16 +63,17 @@ func (r Ref) normalize() (Ref, error) {
 	return r, nil
 }
 
-// resolve fetches what ref needs into repo and returns its commit.
-func resolve(ctx context.Context, repo *git.Repository, r remote, ref Ref, c connection) (plumbing.Hash, error) {
+// resolve fetches what ref needs into repo (whose storage is st) and
+// returns its commit.
+func resolve(ctx context.Context, repo *git.Repository, st *filesystem.Storage, r remote, ref Ref, c connection) (plumbing.Hash, error) {
 	if ref.Commit != "" {
-		return resolveCommit(ctx, repo, r, plumbing.NewHash(ref.Commit), c)
+		return resolveCommit(ctx, repo, st, r, plumbing.NewHash(ref.Commit), c)
 	}
 	name := plumbing.NewBranchReferenceName(ref.Branch)
 	if ref.Tag != "" {
 		name = plumbing.NewTagReferenceName(ref.Tag)
 	}
-	err := fetch(ctx, repo, c, config.RefSpec("+"+name+":"+name))
+	err := fetch(ctx, st, r, c, config.RefSpec("+"+name+":"+name))
 	if errors.Is(err, git.NoMatchingRefSpecError{}) {
 		return plumbing.ZeroHash, &fetchError{msg: fmt.Sprintf("%s not found in %s", ref, r.display), kind: ErrRefNotFound, cause: err}
 	}
@@ -87,15 +90,15 @@ func resolve(ctx context.Context, repo *git.Repository, r remote, ref Ref, c con
 // resolveCommit uses a commit already in the cache (commits never
 // change), else asks for it by SHA, else fetches all branches and tags and
 // looks again.
-func resolveCommit(ctx context.Context, repo *git.Repository, r remote, h plumbing.Hash, c connection) (plumbing.Hash, error) {
+func resolveCommit(ctx context.Context, repo *git.Repository, st *filesystem.Storage, r remote, h plumbing.Hash, c connection) (plumbing.Hash, error) {
 	if _, err := repo.CommitObject(h); err == nil {
 		return h, nil
 	}
-	err := fetch(ctx, repo, c, config.RefSpec(h.String()+":refs/seal/commit"))
+	err := fetch(ctx, st, r, c, config.RefSpec(h.String()+":refs/seal/commit"))
 	if err != nil && ctx.Err() == nil && !isRemote(describe(ctx, err, "")) {
 		// The server does not serve unadvertised commits (or refused
 		// this one): fetch everything it advertises instead.
-		err = fetch(ctx, repo, c, "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*")
+		err = fetch(ctx, st, r, c, "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*")
 	}
 	if err != nil {
 		return plumbing.ZeroHash, err
@@ -125,14 +128,19 @@ func peel(repo *git.Repository, h plumbing.Hash) (plumbing.Hash, error) {
 	return plumbing.ZeroHash, fmt.Errorf("tag %s: too many nested tags: %w", h, ErrRefNotFound)
 }
 
-// fetch fetches specs from origin. Tags come only when asked for.
-func fetch(ctx context.Context, repo *git.Repository, c connection, specs ...config.RefSpec) error {
+// fetch fetches specs from r into st. Tags come only when asked for. Each
+// pack is bounded by c.maxFetchSize: as it is read (cappedTransport, which
+// finds the limit in the context) and as it is stored (guardedStorage).
+// A failed fetch leaves no temporary file behind.
+func fetch(ctx context.Context, st *filesystem.Storage, r remote, c connection, specs ...config.RefSpec) error {
 	if c.preflight != nil {
 		if err := c.preflight(ctx); err != nil {
 			return err
 		}
 	}
-	err := repo.FetchContext(ctx, &git.FetchOptions{
+	origin := git.NewRemote(&guardedStorage{Storage: st, limit: c.maxFetchSize},
+		&config.RemoteConfig{Name: "origin", URLs: []string{r.url}})
+	err := origin.FetchContext(withFetchLimit(ctx, c.maxFetchSize), &git.FetchOptions{
 		RemoteName: "origin",
 		RefSpecs:   specs,
 		Auth:       c.method,
@@ -142,6 +150,22 @@ func fetch(ctx context.Context, repo *git.Repository, c connection, specs ...con
 	})
 	if errors.Is(err, git.NoErrAlreadyUpToDate) {
 		return nil
+	}
+	if err != nil {
+		removed, rmErr := removeTempPacks(st)
+		if rmErr != nil {
+			return fmt.Errorf("%w (and removing its temporary files: %v)", err, rmErr)
+		}
+		if removed > 0 {
+			// go-git's pack writer does not close its two handles on the
+			// file it failed to finish; until the garbage collector closes
+			// them, the removed file (up to MaxFetchSize) still takes disk
+			// space. Its pooled zlib readers still reach the file until a
+			// second collection empties the pool: collect twice now rather
+			// than wait for the runtime's own collections.
+			runtime.GC()
+			runtime.GC()
+		}
 	}
 	return err
 }

@@ -52,7 +52,7 @@ func TestFetchResolvesRefs(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			// A fresh cache for each, so that nothing is found by accident.
-			f := source.NewFetcher(t.TempDir())
+			f := source.NewFetcher(t.TempDir(), source.Options{})
 			rev, err := f.Fetch(ctxTimeout(t, time.Minute), "ns/name", x.srv.HTTPURL("env"), tt.ref, x.basic)
 			if err != nil {
 				t.Fatal(err)

@@ -49,6 +49,9 @@ type connection struct {
 	method    transport.AuthMethod
 	ca        []byte
 	preflight func(context.Context) error
+	// maxFetchSize bounds each pack fetched and each object in it
+	// (Options.MaxFetchSize).
+	maxFetchSize int64
 }
 
 // connect prepares a's credentials for r. deadline bounds SSH dials;

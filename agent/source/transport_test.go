@@ -120,7 +120,7 @@ func TestBearerTokenIsSent(t *testing.T) {
 		http.Error(w, "denied", http.StatusUnauthorized)
 	}))
 	defer srv.Close()
-	f := source.NewFetcher(t.TempDir())
+	f := source.NewFetcher(t.TempDir(), source.Options{})
 	_, err := f.Fetch(ctxTimeout(t, time.Minute), "bearer", srv.URL+"/env.git", source.Ref{}, source.Auth{BearerToken: "tok-abc-123"})
 	checkErr(t, err, source.ErrAuthentication, []string{srv.URL}, "tok-abc-123")
 	if diff := cmp.Diff("Bearer tok-abc-123", <-got); diff != "" {

@@ -95,7 +95,7 @@ func benchIdlePoll(b *testing.B, name string, o gitserver.Options, https bool) {
 		}
 	}
 	for i := range agents {
-		agents[i] = source.NewFetcher(filepath.Join(dir, fmt.Sprintf("agent-%04d", i)))
+		agents[i] = source.NewFetcher(filepath.Join(dir, fmt.Sprintf("agent-%04d", i)), source.Options{})
 		if i == 0 {
 			poll(0)
 			continue
