@@ -32,7 +32,10 @@ type Options struct {
 	Scheme *runtime.Scheme
 }
 
-// Cluster is a running control plane.
+// Cluster is a running control plane. Its certificates and etcd's data
+// live in a directory the Cluster owns, so that kube-apiserver and etcd can
+// be stopped and started again (restart.go) with the same serving
+// certificate, addresses and data.
 type Cluster struct {
 	// Config reaches the apiserver as a cluster admin.
 	Config *rest.Config
@@ -46,6 +49,8 @@ type Cluster struct {
 	dir     string
 	kubectl string
 	counter atomic.Int64
+	// down records which of the two processes restart.go stopped.
+	down downState
 }
 
 // Start builds (first time only) and starts kube-apiserver and etcd.
@@ -53,6 +58,10 @@ func Start(opts Options) (*Cluster, error) {
 	assets, err := testbin.ControlPlaneDir()
 	if err != nil {
 		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "seal-cluster-")
+	if err != nil {
+		return nil, fmt.Errorf("cluster: %w", err)
 	}
 	// envtest logs through controller-runtime's logger, which complains
 	// with a stack trace when nothing was set; the tests need none of it.
@@ -66,18 +75,44 @@ func Start(opts Options) (*Cluster, error) {
 		ControlPlaneStartTimeout: 2 * time.Minute,
 		ControlPlaneStopTimeout:  time.Minute,
 	}
+	if err := ownDirs(env, dir); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
 	cfg, err := env.Start()
 	if err != nil {
 		// A start that timed out can leave kube-apiserver or etcd running.
 		env.Stop()
+		os.RemoveAll(dir)
 		return nil, fmt.Errorf("cluster: starting kube-apiserver and etcd from %s: %w", assets, err)
 	}
-	c := &Cluster{Config: cfg, env: env, kubectl: filepath.Join(assets, "kubectl")}
+	c := &Cluster{Config: cfg, env: env, dir: dir, kubectl: filepath.Join(assets, "kubectl")}
 	if err := c.init(opts); err != nil {
-		env.Stop()
+		c.Stop()
 		return nil, err
 	}
 	return c, nil
+}
+
+// ownDirs gives kube-apiserver and etcd directories under dir for their
+// certificates and data. envtest removes the temporary directories it
+// creates itself when a process stops; these it leaves alone, so a stopped
+// process starts again with the same certificates and data.
+func ownDirs(env *envtest.Environment, dir string) error {
+	certs, data := filepath.Join(dir, "apiserver"), filepath.Join(dir, "etcd")
+	for _, d := range []string{certs, data} {
+		if err := os.Mkdir(d, 0o700); err != nil {
+			return fmt.Errorf("cluster: %w", err)
+		}
+	}
+	api := &envtest.APIServer{CertDir: certs}
+	// While it drains in-flight requests on shutdown, kube-apiserver
+	// answers new ones with 429 and Retry-After, so clients are told to
+	// retry instead of waiting on a server that is going away.
+	api.Configure().Set("shutdown-send-retry-after", "true")
+	env.ControlPlane.APIServer = api
+	env.ControlPlane.Etcd = &envtest.Etcd{DataDir: data}
+	return nil
 }
 
 func (c *Cluster) init(opts Options) error {
@@ -87,10 +122,6 @@ func (c *Cluster) init(opts Options) error {
 	}
 	var err error
 	c.Client, err = client.New(c.Config, client.Options{Scheme: scheme})
-	if err != nil {
-		return fmt.Errorf("cluster: %w", err)
-	}
-	c.dir, err = os.MkdirTemp("", "seal-cluster-")
 	if err != nil {
 		return fmt.Errorf("cluster: %w", err)
 	}
@@ -109,11 +140,12 @@ func (c *Cluster) init(opts Options) error {
 	return nil
 }
 
-// Stop stops the control plane and removes its files.
+// Stop stops the control plane and removes its files, certificates and
+// etcd's data included.
 func (c *Cluster) Stop() error {
 	err := c.env.Stop()
-	if c.dir != "" {
-		os.RemoveAll(c.dir)
+	if rmErr := os.RemoveAll(c.dir); rmErr != nil && err == nil {
+		err = fmt.Errorf("cluster: %w", rmErr)
 	}
 	return err
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/seal-gitops/seal/agent/api/v1alpha1"
 	"github.com/seal-gitops/seal/agent/keyring"
+	"github.com/seal-gitops/seal/test/cluster"
 	"github.com/seal-gitops/seal/test/e2e/harness"
 	"github.com/seal-gitops/seal/test/gitserver"
 )
@@ -28,8 +29,11 @@ import (
 // env is one test's world: a namespace, an agent watching only it, and a
 // repository.
 type env struct {
-	t         *testing.T
-	ctx       context.Context
+	t   *testing.T
+	ctx context.Context
+	// kube is the cluster the env's namespace and agent are on: the
+	// package's shared one, or a test's own (newEnvOn).
+	kube      *cluster.Cluster
 	ns        string
 	dir       string
 	agent     *harness.Process
@@ -50,15 +54,24 @@ type env struct {
 
 var repoCount atomic.Int64
 
-// newEnv starts an agent for a fresh namespace and waits for its key.
+// newEnv starts an agent for a fresh namespace of the shared cluster and
+// waits for its key.
 func newEnv(t *testing.T, agentArgs ...string) *env {
 	t.Helper()
+	return newEnvOn(t, kube, agentArgs...)
+}
+
+// newEnvOn is newEnv on cluster c, for a test that must not disturb the
+// shared cluster (it restarts its own). c must outlive the env: start it
+// before calling newEnvOn, so that its cleanup runs after the env's.
+func newEnvOn(t *testing.T, c *cluster.Cluster, agentArgs ...string) *env {
+	t.Helper()
 	ctx := context.Background()
-	ns, err := kube.Namespace(ctx, "e2e")
+	ns, err := c.Namespace(ctx, "e2e")
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, ctx: ctx, ns: ns, dir: t.TempDir()}
+	e := &env{t: t, ctx: ctx, kube: c, ns: ns, dir: t.TempDir()}
 	e.repo, err = git.CreateRepo(fmt.Sprintf("team/env-%d", repoCount.Add(1)), filepath.Join(e.dir, "work"))
 	if err != nil {
 		t.Fatal(err)
@@ -79,7 +92,7 @@ func newEnv(t *testing.T, agentArgs ...string) *env {
 func (e *env) startAgent(extra ...string) {
 	e.t.Helper()
 	args := append([]string{
-		"--kubeconfig", kube.Kubeconfig,
+		"--kubeconfig", e.kube.Kubeconfig,
 		"--namespace", e.ns,
 		"--agent-namespace", e.ns,
 		"--metrics-bind-address", "0",
@@ -117,7 +130,7 @@ func (e *env) waitRecipient() string {
 	var recipient string
 	e.eventually(60*time.Second, "the agent publishes its recipient", func() (bool, error) {
 		var cm corev1.ConfigMap
-		err := kube.Client.Get(e.ctx, client.ObjectKey{Namespace: e.ns, Name: keyring.PublicKeyConfigMap}, &cm)
+		err := e.kube.Client.Get(e.ctx, client.ObjectKey{Namespace: e.ns, Name: keyring.PublicKeyConfigMap}, &cm)
 		if err != nil {
 			return false, client.IgnoreNotFound(err)
 		}
@@ -178,12 +191,12 @@ func (e *env) write(files map[string][]byte) {
 func (e *env) syncNow() {
 	e.t.Helper()
 	var syncs v1alpha1.GitSyncList
-	if err := kube.Client.List(e.ctx, &syncs, client.InNamespace(e.ns)); err != nil {
+	if err := e.kube.Client.List(e.ctx, &syncs, client.InNamespace(e.ns)); err != nil {
 		e.t.Fatal(err)
 	}
 	for i := range syncs.Items {
 		patch := fmt.Appendf(nil, `{"metadata":{"annotations":{%q:"%d"}}}`, v1alpha1.AnnotationSyncRequested, time.Now().UnixNano())
-		if err := kube.Client.Patch(e.ctx, &syncs.Items[i], client.RawPatch(types.MergePatchType, patch)); err != nil {
+		if err := e.kube.Client.Patch(e.ctx, &syncs.Items[i], client.RawPatch(types.MergePatchType, patch)); err != nil {
 			e.t.Fatal(err)
 		}
 	}
@@ -197,7 +210,7 @@ func (e *env) createGitSync(name string, interval time.Duration, mutate func(*v1
 		ObjectMeta: metav1.ObjectMeta{Name: name + "-git", Namespace: e.ns},
 		StringData: map[string]string{"username": git.Username, "password": git.Password},
 	}
-	if err := kube.Client.Create(e.ctx, creds); err != nil {
+	if err := e.kube.Client.Create(e.ctx, creds); err != nil {
 		e.t.Fatal(err)
 	}
 	gs := &v1alpha1.GitSync{
@@ -215,7 +228,7 @@ func (e *env) createGitSync(name string, interval time.Duration, mutate func(*v1
 	if mutate != nil {
 		mutate(gs)
 	}
-	if err := kube.Client.Create(e.ctx, gs); err != nil {
+	if err := e.kube.Client.Create(e.ctx, gs); err != nil {
 		e.t.Fatal(err)
 	}
 	return gs
@@ -225,7 +238,7 @@ func (e *env) createGitSync(name string, interval time.Duration, mutate func(*v1
 func (e *env) get(name string) *v1alpha1.GitSync {
 	e.t.Helper()
 	var gs v1alpha1.GitSync
-	if err := kube.Client.Get(e.ctx, client.ObjectKey{Namespace: e.ns, Name: name}, &gs); err != nil {
+	if err := e.kube.Client.Get(e.ctx, client.ObjectKey{Namespace: e.ns, Name: name}, &gs); err != nil {
 		e.t.Fatal(err)
 	}
 	return &gs
@@ -295,17 +308,17 @@ func (e *env) checkNoLeaks() {
 		haystacks = append(haystacks, e.agent.Output())
 	}
 	var events eventsv1.EventList
-	if err := kube.Client.List(e.ctx, &events, client.InNamespace(e.ns)); err == nil {
+	if err := e.kube.Client.List(e.ctx, &events, client.InNamespace(e.ns)); err == nil {
 		b, _ := json.Marshal(events)
 		haystacks = append(haystacks, string(b))
 	}
 	var coreEvents corev1.EventList
-	if err := kube.Client.List(e.ctx, &coreEvents, client.InNamespace(e.ns)); err == nil {
+	if err := e.kube.Client.List(e.ctx, &coreEvents, client.InNamespace(e.ns)); err == nil {
 		b, _ := json.Marshal(coreEvents)
 		haystacks = append(haystacks, string(b))
 	}
 	var syncs v1alpha1.GitSyncList
-	if err := kube.Client.List(e.ctx, &syncs, client.InNamespace(e.ns)); err == nil {
+	if err := e.kube.Client.List(e.ctx, &syncs, client.InNamespace(e.ns)); err == nil {
 		b, _ := json.Marshal(syncs)
 		haystacks = append(haystacks, string(b))
 	}
@@ -326,7 +339,7 @@ func (e *env) checkNoLeaks() {
 // deleted namespace keeps its objects.
 func (e *env) deleteGitSyncs() {
 	var list v1alpha1.GitSyncList
-	if err := kube.Client.List(e.ctx, &list); err != nil {
+	if err := e.kube.Client.List(e.ctx, &list); err != nil {
 		e.t.Errorf("listing GitSyncs to delete after the test: %v", err)
 		return
 	}
@@ -335,11 +348,11 @@ func (e *env) deleteGitSyncs() {
 		if len(gs.Finalizers) > 0 {
 			base := gs.DeepCopy()
 			gs.Finalizers = nil
-			if err := kube.Client.Patch(e.ctx, gs, client.MergeFrom(base)); client.IgnoreNotFound(err) != nil {
+			if err := e.kube.Client.Patch(e.ctx, gs, client.MergeFrom(base)); client.IgnoreNotFound(err) != nil {
 				e.t.Errorf("dropping the finalizers of GitSync %s/%s: %v", gs.Namespace, gs.Name, err)
 			}
 		}
-		if err := kube.Client.Delete(e.ctx, gs); client.IgnoreNotFound(err) != nil {
+		if err := e.kube.Client.Delete(e.ctx, gs); client.IgnoreNotFound(err) != nil {
 			e.t.Errorf("deleting GitSync %s/%s after the test: %v", gs.Namespace, gs.Name, err)
 		}
 	}
@@ -361,7 +374,7 @@ func (e *env) updateGitSync(name string, mutate func(*v1alpha1.GitSync)) *v1alph
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		gs = e.get(name)
 		mutate(gs)
-		return kube.Client.Update(e.ctx, gs)
+		return e.kube.Client.Update(e.ctx, gs)
 	})
 	if err != nil {
 		e.t.Fatal(err)
@@ -383,7 +396,7 @@ func (e *env) setSuspend(name string, suspend bool) {
 func (e *env) hasEvent(reason string) bool {
 	e.t.Helper()
 	var events eventsv1.EventList
-	if err := kube.Client.List(e.ctx, &events, client.InNamespace(e.ns)); err != nil {
+	if err := e.kube.Client.List(e.ctx, &events, client.InNamespace(e.ns)); err != nil {
 		e.t.Fatal(err)
 	}
 	for _, ev := range events.Items {

@@ -14,10 +14,10 @@ import (
 // client) against a TCP proxy in front of the apiserver and, in the middle
 // of applying a change, cuts every connection and drops new ones for ten
 // seconds, as the agent sees an apiserver restart behind a load balancer
-// (the apiserver itself is not restarted: test/cluster cannot restart it
-// keeping its certificates). No object still in Git is pruned during the
-// outage, and once the apiserver is reachable again the agent finishes the
-// sync: the cluster and the inventory hold exactly the new revision.
+// (TestFaultRestartedMidApply restarts the apiserver itself). No object
+// still in Git is pruned during the outage, and once the apiserver is
+// reachable again the agent finishes the sync: the cluster and the
+// inventory hold exactly the new revision.
 func TestFaultAPIServerUnreachableMidApply(t *testing.T) {
 	host, err := url.Parse(kube.Config.Host)
 	if err != nil {

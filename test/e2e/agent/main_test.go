@@ -43,13 +43,7 @@ func runMain(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	scheme := runtime.NewScheme()
-	clientgoscheme.AddToScheme(scheme)
-	v1alpha1.AddToScheme(scheme)
-	kube, err = cluster.Start(cluster.Options{
-		CRDDirs: []string{filepath.Join(harness.RepoRoot(), "manifests", "crd")},
-		Scheme:  scheme,
-	})
+	kube, err = cluster.Start(clusterOptions())
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -62,4 +56,16 @@ func runMain(m *testing.M) int {
 	}
 	defer git.Close()
 	return m.Run()
+}
+
+// clusterOptions start a cluster with Seal's CRDs installed and a client
+// that knows GitSyncs: the shared one, or a test's own.
+func clusterOptions() cluster.Options {
+	scheme := runtime.NewScheme()
+	clientgoscheme.AddToScheme(scheme)
+	v1alpha1.AddToScheme(scheme)
+	return cluster.Options{
+		CRDDirs: []string{filepath.Join(harness.RepoRoot(), "manifests", "crd")},
+		Scheme:  scheme,
+	}
 }

@@ -98,7 +98,7 @@ func (e *env) leaseHolder(name string) string {
 func (e *env) ownedConfigMaps(name string) map[string]string {
 	e.t.Helper()
 	var list corev1.ConfigMapList
-	if err := kube.Client.List(e.ctx, &list, client.InNamespace(e.ns),
+	if err := e.kube.Client.List(e.ctx, &list, client.InNamespace(e.ns),
 		client.MatchingLabels{v1alpha1.LabelGitSyncName: name, v1alpha1.LabelGitSyncNamespace: e.ns}); err != nil {
 		e.t.Fatal(err)
 	}

@@ -42,7 +42,7 @@ func secretManifest(name, password string) string {
 func (e *env) secretData(name string) map[string]string {
 	e.t.Helper()
 	var s corev1.Secret
-	if err := kube.Client.Get(e.ctx, client.ObjectKey{Namespace: e.ns, Name: name}, &s); err != nil {
+	if err := e.kube.Client.Get(e.ctx, client.ObjectKey{Namespace: e.ns, Name: name}, &s); err != nil {
 		e.t.Fatal(err)
 	}
 	out := map[string]string{}
