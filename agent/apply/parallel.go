@@ -5,16 +5,20 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
 )
 
 // parallel runs fn for 0..n-1 with at most limit at once and returns each
 // call's error (nil entries included). One failure does not stop the
-// others: every object's error is reported. Calls not started before ctx
-// is done return ctx.Err().
+// others: every object's error is reported, except that once a call finds
+// the API server unreachable the calls not started yet are not made and
+// return a *NotTriedError. Calls not started before ctx is done return
+// ctx.Err().
 func parallel(ctx context.Context, n, limit int, fn func(ctx context.Context, i int) error) []error {
 	errs := make([]error, n)
+	var down atomic.Pointer[error]
 	var g errgroup.Group
 	g.SetLimit(limit)
 	for i := range n {
@@ -23,7 +27,14 @@ func parallel(ctx context.Context, n, limit int, fn func(ctx context.Context, i 
 				errs[i] = err
 				return nil
 			}
+			if cause := down.Load(); cause != nil {
+				errs[i] = &NotTriedError{Cause: *cause}
+				return nil
+			}
 			errs[i] = fn(ctx, i)
+			if Unreachable(errs[i]) {
+				down.CompareAndSwap(nil, &errs[i])
+			}
 			return nil
 		})
 	}

@@ -25,6 +25,7 @@ import (
 
 	"github.com/seal-gitops/seal/agent/alert"
 	"github.com/seal-gitops/seal/agent/api/v1alpha1"
+	"github.com/seal-gitops/seal/agent/apply"
 	"github.com/seal-gitops/seal/agent/decryptcache"
 	"github.com/seal-gitops/seal/agent/helm"
 	"github.com/seal-gitops/seal/agent/keyring"
@@ -43,6 +44,11 @@ const retryInterval = time.Minute
 // Ready enqueues its dependants at once (dependencyWatch); this catches
 // what the watch cannot see, such as a dependency in another shard.
 const dependencyRetryInterval = 10 * time.Second
+
+// unreachableRetryInterval is how soon a sync that could not reach the API
+// server tries again: an apiserver restart takes seconds, and nothing
+// else is wrong.
+const unreachableRetryInterval = 10 * time.Second
 
 // Config is what the reconciler needs from the agent.
 type Config struct {
@@ -204,6 +210,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req reconcile.Request) (resu
 	}
 	if o.Err != nil && o.Err.Reason == v1alpha1.ReasonDependencyNotReady && interval > dependencyRetryInterval {
 		interval = dependencyRetryInterval
+	}
+	if o.Err != nil && o.Err.Stage == StageApply && apply.Unreachable(o.Err) && interval > unreachableRetryInterval {
+		interval = unreachableRetryInterval
 	}
 	return reconcile.Result{RequeueAfter: interval}, nil
 }

@@ -61,6 +61,11 @@ func (s sources) nameFiles(err error, targetNamespace string) error {
 	if !errors.As(err, &objErrs) || len(objErrs) == 0 {
 		return err
 	}
+	if cause := apply.FirstUnreachable(objErrs); cause != nil {
+		// Nothing to fix in Git: say what happened, not which files.
+		return &sourcedError{msg: fmt.Sprintf("the API server could not be reached, %d object(s) not written: %v; nothing was pruned, and the sync is retried in %s",
+			len(objErrs), cause, unreachableRetryInterval), err: err}
+	}
 	var parts []string
 	for i, oe := range objErrs {
 		if i == maxNamed {

@@ -3,7 +3,10 @@ package controller
 import (
 	"errors"
 	"fmt"
+	"net"
+	"os"
 	"strings"
+	"syscall"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -19,6 +22,10 @@ func obj(apiVersion, kind, namespace, name string) *unstructured.Unstructured {
 	u.SetName(name)
 	return u
 }
+
+// refusedErr is what client-go returns while the API server is down.
+var refusedErr = &net.OpError{Op: "dial", Net: "tcp", Addr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 6443},
+	Err: &os.SyscallError{Syscall: "connect", Err: syscall.ECONNREFUSED}}
 
 func TestNameFiles(t *testing.T) {
 	s := newSources(
@@ -45,6 +52,10 @@ func TestNameFiles(t *testing.T) {
 		}},
 		{"partial", &apply.ValidationError{Objects: rejected[:1], Partial: true}, []string{"only the CRDs and Namespaces"}},
 		{"apply", rejected[1:2], []string{"1 object(s) failed: apps/b.yaml: Deployment/web/b: bad replicas"}},
+		{"apiserver unreachable", apply.ObjectErrors{
+			{Ref: rejected[0].Ref, Err: refusedErr},
+			{Ref: rejected[1].Ref, Err: &apply.NotTriedError{Cause: refusedErr}},
+		}, []string{"the API server could not be reached, 2 object(s) not written: dial tcp 127.0.0.1:6443: connect: connection refused; nothing was pruned, and the sync is retried in 10s"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -53,6 +64,9 @@ func TestNameFiles(t *testing.T) {
 				if !strings.Contains(got.Error(), w) {
 					t.Errorf("message %q lacks %q", got, w)
 				}
+			}
+			if tt.name == "apiserver unreachable" && strings.Contains(got.Error(), "Fix the file") {
+				t.Errorf("message %q sends the reader to Git for an apiserver that is down", got)
 			}
 			var objErrs apply.ObjectErrors
 			if !errors.As(got, &objErrs) {
