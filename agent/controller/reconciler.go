@@ -122,7 +122,7 @@ func Setup(mgr manager.Manager, cfg Config) error {
 		// A GitSync that becomes Ready enqueues those that depend on it.
 		Watches(&v1alpha1.GitSync{}, handler.EnqueueRequestsFromMapFunc(dependants(mgr.GetClient())),
 			builder.WithPredicates(becameReady())).
-		WithOptions(controller.Options{MaxConcurrentReconciles: cfg.Concurrency}).
+		WithOptions(controller.Options{MaxConcurrentReconciles: cfg.Concurrency, RateLimiter: failureBackoff()}).
 		Complete(r)
 }
 

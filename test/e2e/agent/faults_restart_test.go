@@ -71,8 +71,10 @@ func TestFaultRestartedMidApply(t *testing.T) {
 			t.Logf("%s took %s to stop, was down %s, took %s to start again",
 				tc.name, down.Sub(stopping).Round(100*time.Millisecond), restartOutage, up.Sub(down.Add(restartOutage)).Round(100*time.Millisecond))
 
-			// A failed sync is tried again after a minute (the agent's
-			// retryInterval), then applies at 15 requests a second.
+			// A sync that could not reach the apiserver is tried again
+			// with the workqueue's backoff while its status cannot be
+			// written, else after 10 s; then it applies at 15 requests a
+			// second.
 			e.eventually(150*time.Second, "the second revision applied after the restart", func() (bool, error) {
 				w.look()
 				return w.applied(b.second), nil
@@ -143,8 +145,9 @@ func (w *outageWatch) applied(sha string) bool {
 
 // checkFailures logs the Ready conditions seen and checks that each
 // failure among them has the apply stage's reason and a message naming
-// one of causes, and that a failed sync in the agent's log was seen as
-// one.
+// one of causes. A failed sync in the agent's log need not show: while
+// the apiserver is down its status cannot be written, and the retry that
+// follows it back may succeed first.
 func (w *outageWatch) checkFailures(causes []string) {
 	e := w.e
 	e.t.Helper()
@@ -164,7 +167,4 @@ func (w *outageWatch) checkFailures(causes []string) {
 	}
 	logged := strings.Count(e.agent.Output(), `"msg":"sync failed"`)
 	e.t.Logf("the agent logged %d failed sync(s); the GitSync showed %d distinct Ready=False condition(s)", logged, failures)
-	if logged > 0 && failures == 0 {
-		e.t.Errorf("the agent logged %d failed sync(s) but the GitSync never showed Ready=False", logged)
-	}
 }
