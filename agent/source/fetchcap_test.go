@@ -14,22 +14,13 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/seal-gitops/seal/agent/source"
+	"github.com/seal-gitops/seal/test/gitserver"
 )
 
-// tempFiles lists the temporary files go-git writes packs and objects
-// into under cache.
+// tempFiles lists go-git's temporary pack and object files under cache.
 func tempFiles(t *testing.T, cache string) []string {
 	t.Helper()
-	var found []string
-	err := filepath.WalkDir(cache, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if strings.HasPrefix(d.Name(), "tmp_pack_") || strings.HasPrefix(d.Name(), "tmp_obj_") {
-			found = append(found, p)
-		}
-		return nil
-	})
+	found, err := gitserver.TempPackFiles(cache)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,10 @@ import (
 	"github.com/seal-gitops/seal/test/cluster"
 )
 
-func TestSecretRoundTripOnRealAPIServer(t *testing.T) {
+// startCluster starts a cluster of the test's own, stopped when it ends,
+// with a fresh namespace named from prefix.
+func startCluster(t *testing.T, prefix string) (*cluster.Cluster, string) {
+	t.Helper()
 	c, err := cluster.Start(cluster.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -24,11 +27,16 @@ func TestSecretRoundTripOnRealAPIServer(t *testing.T) {
 			t.Error(err)
 		}
 	})
-	ctx := context.Background()
-	ns, err := c.Namespace(ctx, "secret")
+	ns, err := c.Namespace(context.Background(), prefix)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return c, ns
+}
+
+func TestSecretRoundTripOnRealAPIServer(t *testing.T) {
+	c, ns := startCluster(t, "secret")
+	ctx := context.Background()
 	want := map[string][]byte{"password": []byte("hunter2")}
 	secret := &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Name: "db", Namespace: ns},

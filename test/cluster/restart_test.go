@@ -10,8 +10,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-
-	"github.com/seal-gitops/seal/test/cluster"
 )
 
 // TestRestartKeepsDataAndClients stops kube-apiserver, then etcd, and
@@ -19,20 +17,8 @@ import (
 // after it, and a client built before it works after it, through the same
 // address and certificates.
 func TestRestartKeepsDataAndClients(t *testing.T) {
-	c, err := cluster.Start(cluster.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := c.Stop(); err != nil {
-			t.Error(err)
-		}
-	})
+	c, ns := startCluster(t, "restart")
 	ctx := context.Background()
-	ns, err := c.Namespace(ctx, "restart")
-	if err != nil {
-		t.Fatal(err)
-	}
 	// Built before any restart, like a long-running agent's client.
 	before, err := client.New(c.Config, client.Options{})
 	if err != nil {

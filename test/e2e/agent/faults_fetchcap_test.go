@@ -3,7 +3,6 @@ package agent_test
 import (
 	"crypto/rand"
 	"fmt"
-	"io/fs"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -14,22 +13,14 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/seal-gitops/seal/agent/api/v1alpha1"
+	"github.com/seal-gitops/seal/test/gitserver"
 	"github.com/seal-gitops/seal/test/worktree"
 )
 
 // tempPackFiles lists go-git's temporary pack and object files under dir.
 func tempPackFiles(t *testing.T, dir string) []string {
 	t.Helper()
-	var found []string
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if strings.HasPrefix(d.Name(), "tmp_pack_") || strings.HasPrefix(d.Name(), "tmp_obj_") {
-			found = append(found, path)
-		}
-		return nil
-	})
+	found, err := gitserver.TempPackFiles(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
