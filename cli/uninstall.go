@@ -258,12 +258,20 @@ func (u *uninstaller) dropFinalizer(ctx context.Context, gs *v1alpha1.GitSync) e
 }
 
 // delete deletes one object in the background and prints it; an object
-// that is not there (the other mode's, or one deleted before) is skipped
-// quietly.
+// that is not there (the other mode's, or one deleted before) or is being
+// deleted already (by an earlier run: a CRD waits for its objects to go)
+// is skipped quietly.
 func (u *uninstaller) delete(ctx context.Context, o *unstructured.Unstructured) error {
 	ctx, cancel := context.WithTimeout(ctx, kubeRequestTimeout)
 	defer cancel()
 	ref := apply.RefOf(o)
+	cur := o.DeepCopy()
+	switch err := u.c.Get(ctx, client.ObjectKeyFromObject(o), cur); {
+	case apierrors.IsNotFound(err) || meta.IsNoMatchError(err):
+		return nil
+	case err == nil && cur.GetDeletionTimestamp() != nil:
+		return nil
+	}
 	err := u.c.Delete(ctx, o.DeepCopy(), client.PropagationPolicy(metav1.DeletePropagationBackground))
 	switch {
 	case apierrors.IsNotFound(err) || meta.IsNoMatchError(err):
