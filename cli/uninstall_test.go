@@ -4,11 +4,13 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/seal-gitops/seal/agent/api/v1alpha1"
@@ -50,8 +52,12 @@ func testUninstall(t *testing.T, e *bootstrapEnv, installed []*unstructured.Unst
 		}
 		gs := &v1alpha1.GitSync{}
 		gs.Namespace, gs.Name = "team-a", "team"
-		if err := c.Client.Get(ctx, client.ObjectKeyFromObject(gs), gs); err == nil && gs.DeletionTimestamp == nil {
-			t.Errorf("GitSync team-a/team is still there")
+		// The CRD's deletion removes its GitSyncs in the background.
+		if err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+			err := c.Client.Get(ctx, client.ObjectKeyFromObject(gs), gs)
+			return err != nil || gs.DeletionTimestamp != nil, nil
+		}); err != nil {
+			t.Errorf("GitSync team-a/team is still there 30 s after the uninstall")
 		}
 		cm := &corev1.ConfigMap{}
 		cm.Namespace, cm.Name = "team-a", "settings"
