@@ -13,7 +13,6 @@ import (
 	"sync"
 	"time"
 
-	"helm.sh/helm/v3/pkg/repo"
 	"sigs.k8s.io/yaml"
 )
 
@@ -72,7 +71,7 @@ func (f *Fetcher) Fetch(ctx context.Context, ref ChartRef, creds *Credentials) (
 	if err != nil {
 		return nil, "", fmt.Errorf("%w %s: reading index.yaml: %w", ErrRepository, repoName, err)
 	}
-	var idx repo.IndexFile
+	var idx indexFile
 	if err := yaml.Unmarshal(data, &idx); err != nil {
 		return nil, "", fmt.Errorf("%w %s: index.yaml is not a chart repository index", ErrRepository, repoName)
 	}
@@ -80,9 +79,9 @@ func (f *Fetcher) Fetch(ctx context.Context, ref ChartRef, creds *Credentials) (
 	if !ok {
 		return nil, "", fmt.Errorf("%w %s: no chart %q in index.yaml: check spec.chart.name", ErrRepository, repoName, ref.Name)
 	}
-	var cv *repo.ChartVersion
+	var cv *indexEntry
 	for _, v := range versions {
-		if v != nil && v.Metadata != nil && v.Version == ref.Version {
+		if v != nil && v.Version == ref.Version {
 			cv = v
 			break
 		}
