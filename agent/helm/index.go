@@ -1,9 +1,9 @@
 package helm
 
 // indexFile is the part of a chart repository's index.yaml the fetcher
-// reads. Helm's own repo.IndexFile would do, but importing helm's repo
-// package links its getter, plugin and kubectl dependencies into the
-// agent: about 40 MiB more resident memory at start for three fields.
+// reads. Helm's own repo.IndexFile would do, but importing Helm's repo
+// package links its getters, plugins and kubectl into the agent, for
+// three fields (see Template for what that costs).
 type indexFile struct {
 	Entries map[string][]*indexEntry `json:"entries"`
 }

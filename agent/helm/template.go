@@ -118,8 +118,9 @@ func capabilities(caps Capabilities) (*chartutil.Capabilities, error) {
 // without a cluster to look up (a zero engine.Engine has no lookup and no
 // DNS), NOTES.txt dropped, then CRDs first and the rest in Helm's install
 // order. Helm's action.Install does the same, but importing its action
-// package links Helm's kube client, storage and kubectl into the agent
-// (about 40 MiB more resident memory at start, for code never run).
+// package (and repo, see indexFile) linked Helm's kube client, storage
+// and kubectl into the agent, for code never run: 22 MB more binary and
+// about 6 MiB more resident memory at start (74 against 68 MiB).
 func render(ch *chart.Chart, rel *Release, values map[string]any, caps *chartutil.Capabilities) ([]Manifest, []*release.Hook, error) {
 	if err := chartutil.ValidateReleaseName(rel.Name); err != nil {
 		return nil, nil, fmt.Errorf("release name %q: %w", rel.Name, err)

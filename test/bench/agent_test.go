@@ -127,6 +127,7 @@ type agentMeasure struct {
 	firstWrites, noopWrites int64
 	changeWrites            int64 // of all the changes together
 	peakRSS                 int64
+	peakAnon                int64 // sampled every 10 ms (harness.SampleAnon)
 	log                     string // the agent's output, printed with SEAL_BENCH_LOG=1
 }
 
@@ -194,6 +195,7 @@ func measureAgent(b *testing.B, ctx context.Context, bins harness.Binaries, file
 		b.Fatal(err)
 	}
 	defer agent.Stop(20 * time.Second)
+	stopAnon := agent.SampleAnon(10 * time.Millisecond)
 	// Started: key loaded, caches synced, workers waiting.
 	waitFor(b, agent, 60*time.Second, func() bool { return strings.Contains(agent.Output(), "Starting workers") })
 
@@ -261,6 +263,7 @@ func measureAgent(b *testing.B, ctx context.Context, bins harness.Binaries, file
 	if m.peakRSS, err = agent.PeakRSS(); err != nil {
 		b.Fatal(err)
 	}
+	m.peakAnon = stopAnon()
 	m.log = agent.Output()
 	return m
 }

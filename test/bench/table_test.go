@@ -55,6 +55,7 @@ type benchRow struct {
 	ChangeWrites  float64 `json:"changeWrites"` // per change
 	NoopWrites    int64   `json:"noopWrites"`
 	PeakMiB       float64 `json:"peakMiB"`
+	PeakAnonMiB   float64 `json:"peakAnonMiB"` // anonymous memory, sampled
 	SealCheckPct  float64 `json:"sealCheckPercentOfFirstSync"`
 }
 
@@ -76,6 +77,7 @@ func (m agentMeasure) row(objects int, bare, sealcheck time.Duration) benchRow {
 		ChangeWrites:  float64(m.changeWrites) / float64(len(m.change)),
 		NoopWrites:    m.noopWrites,
 		PeakMiB:       float64(m.peakRSS) / (1 << 20),
+		PeakAnonMiB:   float64(m.peakAnon) / (1 << 20),
 		SealCheckPct:  100 * sealcheck.Seconds() / m.first.Seconds(),
 	}
 }
@@ -85,12 +87,12 @@ func (m agentMeasure) row(objects int, bare, sealcheck time.Duration) benchRow {
 // says whether the cost grows faster than linearly.
 func (r *benchReport) print(w io.Writer) {
 	fmt.Fprintf(w, "seal-agent bench, %s, %d CPUs (changes: p50 and max of %d; writes: per sync)\n\n", r.Time, r.CPUs, changes)
-	fmt.Fprintln(w, "| objects | bare apply | first sync | first / bare | one-object change p50 (max) | no-op resync | writes: first / change / no-op | peak agent RSS |")
+	fmt.Fprintln(w, "| objects | bare apply | first sync | first / bare | one-object change p50 (max) | no-op resync | writes: first / change / no-op | peak agent RSS (anonymous) |")
 	fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, row := range r.Rows {
-		fmt.Fprintf(w, "| %s | %.2f s | %.2f s | %.2f× | %.2f s (%.2f s) | %.2f s | %d / %.0f / %d | %.0f MiB |\n",
+		fmt.Fprintf(w, "| %s | %.2f s | %.2f s | %.2f× | %.2f s (%.2f s) | %.2f s | %d / %.0f / %d | %.0f MiB (%.0f MiB) |\n",
 			thousands(row.Objects), row.BareApply, row.FirstSync, row.FirstOverBare, row.ChangeP50, row.ChangeMax,
-			row.Noop, row.FirstWrites, row.ChangeWrites, row.NoopWrites, row.PeakMiB)
+			row.Noop, row.FirstWrites, row.ChangeWrites, row.NoopWrites, row.PeakMiB, row.PeakAnonMiB)
 	}
 	if len(r.Rows) > 1 {
 		base := r.Rows[0]

@@ -2,6 +2,7 @@ package harness
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,7 +25,42 @@ func Build(dir string) (Binaries, error) {
 	if err != nil {
 		return Binaries{}, fmt.Errorf("building seal and seal-agent: %w\n%s", err, out)
 	}
-	return Binaries{Seal: filepath.Join(dir, "seal"), Agent: filepath.Join(dir, "seal-agent")}, nil
+	bins := Binaries{Seal: filepath.Join(dir, "seal"), Agent: filepath.Join(dir, "seal-agent")}
+	for _, p := range []string{bins.Seal, bins.Agent} {
+		if err := rewrite(p); err != nil {
+			return Binaries{}, err
+		}
+	}
+	return bins, nil
+}
+
+// rewrite copies the binary at path through plain writes and renames the
+// copy over it. The Go linker writes its output through a memory mapping,
+// which leaves the file in the page cache in large folios that the kernel
+// maps whole when the program touches them: a freshly linked seal-agent
+// started about 35 MiB larger in resident memory (all of it the binary's
+// file-backed pages) than the same binary copied, as a container runtime
+// writes it when it unpacks an image. The copy is what runs in a cluster,
+// so it is what the benchmarks measure.
+func rewrite(path string) error {
+	in, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	tmp := path + ".copy"
+	out, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o755)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return fmt.Errorf("copying %s: %w", path, err)
+	}
+	if err := out.Close(); err != nil {
+		return fmt.Errorf("copying %s: %w", path, err)
+	}
+	return os.Rename(tmp, path)
 }
 
 // RepoRoot is the root of this source tree.

@@ -146,18 +146,48 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
+// SampleAnon samples the process's anonymous resident memory (RssAnon in
+// /proc: its heap, stacks and runtime, not the binary's pages, which are
+// file-backed, shared with the page cache and resident or not depending on
+// what the machine read last) every interval, until the returned stop,
+// which returns the highest sample in bytes. The kernel keeps a peak only
+// of the total (VmHWM), so a peak shorter than interval can be missed.
+func (p *Process) SampleAnon(interval time.Duration) (stop func() int64) {
+	done, result := make(chan struct{}), make(chan int64, 1)
+	go func() {
+		var peak int64
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			if v, err := p.statusField("RssAnon:"); err == nil && v > peak {
+				peak = v
+			}
+			select {
+			case <-done:
+				result <- peak
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() int64 { close(done); return <-result }
+}
+
 // PeakRSS is the process's peak resident memory so far, in bytes (Linux:
 // VmHWM from /proc), for benchmarks. The process must still be running.
-func (p *Process) PeakRSS() (int64, error) {
+func (p *Process) PeakRSS() (int64, error) { return p.statusField("VmHWM:") }
+
+// statusField reads a size in kB from /proc/PID/status, in bytes.
+func (p *Process) statusField(name string) (int64, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
 	if err != nil {
 		return 0, err
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+		if rest, ok := strings.CutPrefix(line, name); ok {
 			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
 			return kb * 1024, err
 		}
 	}
-	return 0, fmt.Errorf("no VmHWM in /proc/%d/status", p.cmd.Process.Pid)
+	return 0, fmt.Errorf("no %s in /proc/%d/status", name, p.cmd.Process.Pid)
 }
