@@ -110,6 +110,7 @@ func (e *env) startAgent(extra ...string) {
 		e.t.Fatal(err)
 	}
 	e.agent = p
+	e.boundMemory(p)
 }
 
 func (e *env) stopAgent() {

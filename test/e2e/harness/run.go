@@ -173,6 +173,9 @@ func (p *Process) SampleAnon(interval time.Duration) (stop func() int64) {
 	return func() int64 { close(done); return <-result }
 }
 
+// Pid is the process's id.
+func (p *Process) Pid() int { return p.cmd.Process.Pid }
+
 // PeakRSS is the process's peak resident memory so far, in bytes (Linux:
 // VmHWM from /proc), for benchmarks. The process must still be running.
 func (p *Process) PeakRSS() (int64, error) { return p.statusField("VmHWM:") }
