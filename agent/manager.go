@@ -122,7 +122,7 @@ func Run(ctx context.Context, opts Options, logOut io.Writer) error {
 		RESTConfig:            cfg,
 		Scheme:                scheme,
 		Mapper:                mgr.GetRESTMapper(),
-		Fetcher:               source.NewFetcher(opts.DataDir, source.Options{MaxFetchSize: opts.MaxFetchSize}),
+		Fetcher:               source.NewFetcher(opts.DataDir, source.Options{MaxFetchSize: opts.MaxFetchSize, MaxObjectSize: opts.MaxObjectSize}),
 		Keys:                  store,
 		Metrics:               m,
 		AgentNamespace:        opts.AgentNamespace,

@@ -43,8 +43,9 @@ type Options struct {
 	MaxFileSize   int64
 	MaxRenderSize int64
 	// MaxFetchSize caps each pack a Git fetch downloads and the unpacked
-	// size of each object in it.
+	// size of each object in it; MaxObjectSize caps the latter too.
 	MaxFetchSize  int64
+	MaxObjectSize int64
 	KubeQPS       float32
 	KubeBurst     int
 	ShutdownGrace time.Duration
@@ -83,6 +84,7 @@ func defaultOptions(getenv func(string) string) Options {
 		MaxFileSize:    4 << 20,
 		MaxRenderSize:  128 << 20,
 		MaxFetchSize:   source.DefaultMaxFetchSize,
+		MaxObjectSize:  source.DefaultMaxObjectSize,
 		KubeQPS:        1000,
 		KubeBurst:      2000,
 		ShutdownGrace:  30 * time.Second,
@@ -114,6 +116,7 @@ func (o *Options) bind(fs *pflag.FlagSet) {
 	fs.Int64Var(&o.MaxFileSize, "max-file-size", o.MaxFileSize, "largest manifest file a sync reads, in bytes")
 	fs.Int64Var(&o.MaxRenderSize, "max-render-size", o.MaxRenderSize, "most bytes of manifests a sync reads in all, in bytes")
 	fs.Int64Var(&o.MaxFetchSize, "max-fetch-size", o.MaxFetchSize, "most bytes a Git fetch may download (each pack, as read from the server), and the largest object it may unpack, in bytes")
+	fs.Int64Var(&o.MaxObjectSize, "max-object-size", o.MaxObjectSize, "largest object (file) a Git fetch may unpack, in bytes: a fetch holds one whole in memory as it unpacks it, so keep the memory limit above --concurrency times twice this")
 	fs.Float32Var(&o.KubeQPS, "kube-api-qps", o.KubeQPS, "client-side limit of requests per second to the API server, on average (the API server's priority and fairness applies too; --apply-workers bounds requests in flight)")
 	fs.IntVar(&o.KubeBurst, "kube-api-burst", o.KubeBurst, "requests to the API server in a burst")
 	fs.DurationVar(&o.ShutdownGrace, "shutdown-grace", o.ShutdownGrace, "how long running syncs may take to finish on SIGTERM")
@@ -138,6 +141,8 @@ func (o *Options) validate() error {
 		return fmt.Errorf("--max-file-size must be positive and at most --max-render-size")
 	case o.MaxFetchSize <= 0:
 		return fmt.Errorf("--max-fetch-size must be positive (bytes; default %d, 256 MiB)", source.DefaultMaxFetchSize)
+	case o.MaxObjectSize <= 0:
+		return fmt.Errorf("--max-object-size must be positive (bytes; default %d, 32 MiB)", source.DefaultMaxObjectSize)
 	}
 	if err := notify.ValidateClusterName(o.ClusterName); err != nil {
 		return fmt.Errorf("--cluster-name: %w", err)

@@ -44,6 +44,7 @@ func TestSizeCapsAreValidated(t *testing.T) {
 		{"a fetch cap of one byte", func(o *Options) { o.MaxFetchSize = 1 }, ""},
 		{"no fetch cap", func(o *Options) { o.MaxFetchSize = 0 }, "--max-fetch-size must be positive"},
 		{"a negative fetch cap", func(o *Options) { o.MaxFetchSize = -1 }, "--max-fetch-size must be positive"},
+		{"no object cap", func(o *Options) { o.MaxObjectSize = 0 }, "--max-object-size must be positive"},
 		{"no file cap", func(o *Options) { o.MaxFileSize = 0 }, "--max-file-size must be positive"},
 		{"a file cap over the render cap", func(o *Options) { o.MaxFileSize = o.MaxRenderSize + 1 }, "at most --max-render-size"},
 	} {
@@ -66,11 +67,11 @@ func TestSizeCapsAreValidated(t *testing.T) {
 
 func TestMaxFetchSizeFlag(t *testing.T) {
 	for _, tc := range []struct {
-		args []string
-		want int64
+		args             []string
+		want, wantObject int64
 	}{
-		{nil, 256 << 20},
-		{[]string{"--max-fetch-size", "1048576"}, 1 << 20},
+		{nil, 256 << 20, 32 << 20},
+		{[]string{"--max-fetch-size", "1048576", "--max-object-size", "4096"}, 1 << 20, 4096},
 	} {
 		o := defaultOptions(func(string) string { return "" })
 		fs := pflag.NewFlagSet("seal-agent", pflag.ContinueOnError)
@@ -78,8 +79,8 @@ func TestMaxFetchSizeFlag(t *testing.T) {
 		if err := fs.Parse(tc.args); err != nil {
 			t.Fatal(err)
 		}
-		if o.MaxFetchSize != tc.want {
-			t.Errorf("%v: MaxFetchSize = %d, want %d", tc.args, o.MaxFetchSize, tc.want)
+		if o.MaxFetchSize != tc.want || o.MaxObjectSize != tc.wantObject {
+			t.Errorf("%v: MaxFetchSize = %d, MaxObjectSize = %d, want %d and %d", tc.args, o.MaxFetchSize, o.MaxObjectSize, tc.want, tc.wantObject)
 		}
 	}
 }

@@ -57,7 +57,7 @@ func TestShardComponent(t *testing.T) {
 	}
 	containers, _, _ := unstructured.NestedSlice(dep.Object, "spec", "template", "spec", "containers")
 	args, _, _ := unstructured.NestedStringSlice(containers[0].(map[string]any), "args")
-	want := []string{"--leader-elect", "--cluster-name=default", "--data-dir=/var/cache/seal-agent", "--max-fetch-size=268435456", "--metrics-bind-address=:8080",
+	want := []string{"--leader-elect", "--cluster-name=default", "--data-dir=/var/cache/seal-agent", "--max-fetch-size=268435456", "--max-object-size=33554432", "--metrics-bind-address=:8080",
 		"--health-probe-bind-address=:8081", "--webhook-bind-address=:9292", "--log-format=json", "--shard=blue"}
 	if diff := cmp.Diff(want, args); diff != "" {
 		t.Errorf("args (-want +got):\n%s", diff)

@@ -10,8 +10,9 @@
 // written; a Revision's FS reads the commit's tree straight from git
 // objects, reports symbolic links as links and never follows one out of
 // the tree. A fetch downloads at most Options.MaxFetchSize bytes of pack
-// per request and unpacks no object larger than that; over it, it fails
-// with ErrFetchTooLarge and the cache keeps what it had.
+// per request and unpacks no object larger than Options.MaxObjectSize (or
+// than that, when smaller); over either, it fails with ErrFetchTooLarge
+// and the cache keeps what it had.
 //
 // The package must never write a credential to disk or put one in an error
 // (URLs are shown without userinfo), must never connect over SSH without

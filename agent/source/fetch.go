@@ -81,7 +81,7 @@ func (f *Fetcher) Fetch(ctx context.Context, key, url string, ref Ref, auth Auth
 	if err != nil {
 		return nil, err
 	}
-	c.maxFetchSize = f.opts.MaxFetchSize
+	c.maxFetchSize, c.objectLimit = f.opts.MaxFetchSize, objectLimitOf(f.opts)
 	unlock, err := f.lock(ctx, key)
 	if err != nil {
 		return nil, describe(ctx, err, r.display)

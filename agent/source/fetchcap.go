@@ -14,12 +14,17 @@ import (
 type tooLargeError struct {
 	limit  int64
 	object int64
+	flag   string // the flag that set limit; "" is --max-fetch-size
 }
 
 func (e *tooLargeError) Error() string {
-	limit := fmt.Sprintf("the agent's limit of %s (--max-fetch-size=%d)", size(e.limit), e.limit)
+	flag := e.flag
+	if flag == "" {
+		flag = "--max-fetch-size"
+	}
+	limit := fmt.Sprintf("the agent's limit of %s (%s=%d)", size(e.limit), flag, e.limit)
 	if e.object > 0 {
-		return fmt.Sprintf("an object in the fetched pack unpacks to %s, over %s: remove the large file from the branch and its history, or raise --max-fetch-size", size(e.object), limit)
+		return fmt.Sprintf("an object in the fetched pack unpacks to %s, over %s: remove the large file from the branch and its history, or raise %s", size(e.object), limit, flag)
 	}
 	return fmt.Sprintf("the fetch downloaded more than %s and was stopped: shrink the repository or its history (large files, long history), or raise --max-fetch-size", limit)
 }

@@ -156,3 +156,39 @@ func TestFetchUnderTheCapByDefault(t *testing.T) {
 		t.Errorf("fetched %s (want %s), data.bin %d bytes (want %d), %v", rev.SHA, sha, len(data), len(content), err)
 	}
 }
+
+// TestFetchObjectOverTheObjectCap commits one file of zeros (a few KiB
+// packed) that unpacks to more than the object cap, set or by default
+// (32 MiB), under a fetch cap it does not reach: the fetch fails with
+// ErrFetchTooLarge naming --max-object-size, and the commit before it
+// stays the cached one.
+func TestFetchObjectOverTheObjectCap(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		opts    source.Options
+		file    int
+		mention []string
+	}{
+		{"set", source.Options{MaxObjectSize: 1 << 20}, 2 << 20,
+			[]string{"unpacks to 2.0 MiB", "(--max-object-size=1048576)", "raise --max-object-size"}},
+		{"by default", source.Options{}, source.DefaultMaxObjectSize + 1<<20,
+			[]string{"unpacks to 33.0 MiB", "(--max-object-size=33554432)"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			x := newFixture(t)
+			url := x.srv.HTTPURL("env")
+			f := source.NewFetcher(x.cache, tc.opts)
+			first := x.commit(t, "first", map[string][]byte{"apps/cm.yaml": []byte("kind: ConfigMap\n")})
+			if _, err := f.Fetch(ctxTimeout(t, time.Minute), "ns/env", url, source.Ref{}, x.basic); err != nil {
+				t.Fatal(err)
+			}
+			x.commit(t, "a large file", map[string][]byte{"assets/zeros.bin": make([]byte, tc.file)})
+			_, err := f.Fetch(ctxTimeout(t, time.Minute), "ns/env", url, source.Ref{}, x.basic)
+			checkErr(t, err, source.ErrFetchTooLarge, tc.mention)
+			rev, err := f.Fetch(ctxTimeout(t, time.Minute), "ns/env", url, source.Ref{Commit: first}, x.basic)
+			if err != nil || rev.SHA != first {
+				t.Errorf("the first commit after the refused fetch: %v, %v", rev, err)
+			}
+		})
+	}
+}

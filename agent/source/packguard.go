@@ -16,6 +16,9 @@ import (
 type guardedStorage struct {
 	*filesystem.Storage
 	limit int64
+	// flag names the agent flag that set limit, for the error
+	// ("--max-object-size" or "--max-fetch-size"; the latter when "").
+	flag string
 }
 
 // PackfileWriter is how go-git stores a fetched pack.
@@ -24,7 +27,7 @@ func (s *guardedStorage) PackfileWriter() (io.WriteCloser, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newPackGuard(w, s.limit), nil
+	return newPackGuard(w, s.limit, s.flag), nil
 }
 
 // trailerSize is the length of a pack's closing checksum.
@@ -54,13 +57,15 @@ type packGuard struct {
 	passed   int64  // bytes passed to inner
 }
 
-func newPackGuard(inner io.WriteCloser, limit int64) *packGuard {
+func newPackGuard(inner io.WriteCloser, limit int64, flag string) *packGuard {
 	g := &packGuard{inner: inner, finished: make(chan struct{}),
 		steps: &stepReader{chunks: make(chan []byte), used: make(chan struct{})}}
 	go func() {
 		err := checkPack(g.steps, limit)
 		var large *tooLargeError
-		if err != nil && !errors.As(err, &large) {
+		if errors.As(err, &large) {
+			large.flag = flag
+		} else if err != nil {
 			err = fmt.Errorf("the fetched pack is cut short or malformed: %w", err)
 		}
 		g.err = err

@@ -210,7 +210,7 @@ func TestCutPackIsNotUnpacked(t *testing.T) {
 					return
 				}
 				if tc.guarded {
-					w = newPackGuard(w, 2*target)
+					w = newPackGuard(w, 2*target, "")
 				}
 				w.Write(cut)
 				err = w.Close()

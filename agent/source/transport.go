@@ -49,9 +49,26 @@ type connection struct {
 	method    transport.AuthMethod
 	ca        []byte
 	preflight func(context.Context) error
-	// maxFetchSize bounds each pack fetched and each object in it
-	// (Options.MaxFetchSize).
+	// maxFetchSize bounds each pack fetched (Options.MaxFetchSize).
 	maxFetchSize int64
+	// objectLimit bounds each object in it: the smaller of
+	// Options.MaxObjectSize and MaxFetchSize, and the flag that set it.
+	objectLimit objectLimit
+}
+
+// objectLimit is the largest object a fetch may unpack, and the agent
+// flag that sets it (for the error).
+type objectLimit struct {
+	bytes int64
+	flag  string
+}
+
+// objectLimitOf is the smaller of o's two caps on an object.
+func objectLimitOf(o Options) objectLimit {
+	if o.MaxFetchSize < o.MaxObjectSize {
+		return objectLimit{o.MaxFetchSize, "--max-fetch-size"}
+	}
+	return objectLimit{o.MaxObjectSize, "--max-object-size"}
 }
 
 // connect prepares a's credentials for r. deadline bounds SSH dials;

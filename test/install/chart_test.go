@@ -105,7 +105,7 @@ func TestChartRender(t *testing.T) {
 			"Deployment ops/rel-seal-agent", "Role ops/rel-seal-agent", "RoleBinding ops/rel-seal-agent",
 			"Service ops/rel-seal-agent-metrics", "Service ops/rel-seal-agent-webhook", "ServiceAccount ops/rel-seal-agent",
 		},
-		wantArgs: []string{"--leader-elect", "--key-secret=seal-agent-key", "--cluster-name=default", "--data-dir=/var/cache/seal-agent", "--max-fetch-size=268435456",
+		wantArgs: []string{"--leader-elect", "--key-secret=seal-agent-key", "--cluster-name=default", "--data-dir=/var/cache/seal-agent", "--max-fetch-size=268435456", "--max-object-size=33554432",
 			"--metrics-bind-address=:8080", "--health-probe-bind-address=:8081", "--webhook-bind-address=:9292", "--log-format=json"},
 	}, {
 		name: "tenant mode with GitSyncs",
@@ -123,7 +123,7 @@ func TestChartRender(t *testing.T) {
 			"ValidatingAdmissionPolicy /rel-seal-agent-gitsync-tenant", "ValidatingAdmissionPolicy /rel-seal-agent-own-objects",
 			"ValidatingAdmissionPolicyBinding /rel-seal-agent-gitsync-tenant", "ValidatingAdmissionPolicyBinding /rel-seal-agent-own-objects",
 		},
-		wantArgs: []string{"--leader-elect", "--key-secret=custom-key", "--cluster-name=default", "--data-dir=/var/cache/seal-agent", "--max-fetch-size=268435456",
+		wantArgs: []string{"--leader-elect", "--key-secret=custom-key", "--cluster-name=default", "--data-dir=/var/cache/seal-agent", "--max-fetch-size=268435456", "--max-object-size=33554432",
 			"--metrics-bind-address=:8080", "--health-probe-bind-address=:8081", "--webhook-bind-address=:9292", "--log-format=json"},
 	}, {
 		name: "one watched namespace, no leader election",
@@ -136,7 +136,7 @@ func TestChartRender(t *testing.T) {
 			"RoleBinding team-a/rel-seal-agent", "RoleBinding team-a/rel-seal-agent-credentials",
 			"Service ops/rel-seal-agent-metrics", "Service ops/rel-seal-agent-webhook", "ServiceAccount ops/rel-seal-agent",
 		},
-		wantArgs: []string{"--namespace=team-a", "--key-secret=seal-agent-key", "--cluster-name=default", "--data-dir=/var/cache/seal-agent", "--max-fetch-size=268435456",
+		wantArgs: []string{"--namespace=team-a", "--key-secret=seal-agent-key", "--cluster-name=default", "--data-dir=/var/cache/seal-agent", "--max-fetch-size=268435456", "--max-object-size=33554432",
 			"--metrics-bind-address=:8080", "--health-probe-bind-address=:8081", "--webhook-bind-address=:9292", "--log-format=json", "--concurrency=8"},
 	}, {
 		name: "tenant GitSync without an account",
@@ -156,7 +156,7 @@ func TestChartRender(t *testing.T) {
 			"Role ops/rel-seal-agent", "RoleBinding ops/rel-seal-agent",
 			"Service ops/rel-seal-agent-metrics", "Service ops/rel-seal-agent-webhook", "ServiceAccount ops/rel-seal-agent", "ServiceMonitor ops/rel-seal-agent",
 		},
-		wantArgs: []string{"--leader-elect", "--key-secret=seal-agent-key", "--cluster-name=default", "--data-dir=/var/cache/seal-agent", "--max-fetch-size=268435456",
+		wantArgs: []string{"--leader-elect", "--key-secret=seal-agent-key", "--cluster-name=default", "--data-dir=/var/cache/seal-agent", "--max-fetch-size=268435456", "--max-object-size=33554432",
 			"--metrics-bind-address=:8080", "--health-probe-bind-address=:8081", "--webhook-bind-address=:9292", "--log-format=json"},
 	}, {
 		name: "shard blue",
@@ -170,7 +170,7 @@ func TestChartRender(t *testing.T) {
 			"Role ops/rel-seal-agent", "RoleBinding ops/rel-seal-agent",
 			"Service ops/rel-seal-agent-metrics", "Service ops/rel-seal-agent-webhook", "ServiceAccount ops/rel-seal-agent",
 		},
-		wantArgs: []string{"--leader-elect", "--shard=blue", "--key-secret=seal-agent-key", "--cluster-name=default", "--data-dir=/var/cache/seal-agent", "--max-fetch-size=268435456",
+		wantArgs: []string{"--leader-elect", "--shard=blue", "--key-secret=seal-agent-key", "--cluster-name=default", "--data-dir=/var/cache/seal-agent", "--max-fetch-size=268435456", "--max-object-size=33554432",
 			"--metrics-bind-address=:8080", "--health-probe-bind-address=:8081", "--webhook-bind-address=:9292", "--log-format=json"},
 	}, {
 		name:    "a shard that is no DNS label",
@@ -195,7 +195,7 @@ func TestChartRender(t *testing.T) {
 			"Deployment ops/rel-seal-agent", "Role ops/rel-seal-agent", "RoleBinding ops/rel-seal-agent",
 			"Service ops/rel-seal-agent-metrics", "Service ops/rel-seal-agent-webhook", "ServiceAccount ops/rel-seal-agent",
 		},
-		wantArgs: []string{"--leader-elect", "--key-secret=seal-agent-key", "--cluster-name=default", "--data-dir=/var/cache/seal-agent", "--max-fetch-size=268435456",
+		wantArgs: []string{"--leader-elect", "--key-secret=seal-agent-key", "--cluster-name=default", "--data-dir=/var/cache/seal-agent", "--max-fetch-size=268435456", "--max-object-size=33554432",
 			"--metrics-bind-address=:8080", "--health-probe-bind-address=:8081", "--webhook-bind-address=:9292",
 			"--webhook-cert-dir=/etc/seal-agent/webhook-tls", "--log-format=json"},
 	}, {
@@ -208,7 +208,7 @@ func TestChartRender(t *testing.T) {
 			"Deployment ops/rel-seal-agent", "Role ops/rel-seal-agent", "RoleBinding ops/rel-seal-agent",
 			"Service ops/rel-seal-agent-metrics", "ServiceAccount ops/rel-seal-agent",
 		},
-		wantArgs: []string{"--leader-elect", "--key-secret=seal-agent-key", "--cluster-name=default", "--data-dir=/var/cache/seal-agent", "--max-fetch-size=268435456",
+		wantArgs: []string{"--leader-elect", "--key-secret=seal-agent-key", "--cluster-name=default", "--data-dir=/var/cache/seal-agent", "--max-fetch-size=268435456", "--max-object-size=33554432",
 			"--metrics-bind-address=:8080", "--health-probe-bind-address=:8081", "--webhook-bind-address=0", "--log-format=json"},
 	}, {
 		name:    "unknown rbac scope",
