@@ -127,7 +127,7 @@ type agentMeasure struct {
 	firstWrites, noopWrites int64
 	changeWrites            int64 // of all the changes together
 	peakRSS                 int64
-	peakAnon                int64 // sampled every 10 ms (harness.SampleAnon)
+	peakAnon                int64  // sampled every 10 ms (harness.SampleAnon)
 	log                     string // the agent's output, printed with SEAL_BENCH_LOG=1
 }
 
