@@ -3,7 +3,6 @@ package apply
 import (
 	"errors"
 	"fmt"
-	"syscall"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	utilnet "k8s.io/apimachinery/pkg/util/net"
@@ -24,8 +23,7 @@ func Unreachable(err error) bool {
 	if errors.As(err, &status) {
 		return false // it answered
 	}
-	return utilnet.IsConnectionRefused(err) || utilnet.IsConnectionReset(err) ||
-		errors.Is(err, syscall.ECONNREFUSED) || utilnet.IsProbableEOF(err)
+	return utilnet.IsConnectionRefused(err) || utilnet.IsConnectionReset(err) || utilnet.IsProbableEOF(err)
 }
 
 // NotTriedError is what an object gets that was not tried because the API

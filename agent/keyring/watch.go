@@ -27,6 +27,9 @@ const (
 // an identity added to the Secret is published without a restart. A
 // one-object GET every interval is cheaper to get right than a watch with
 // its re-list and resourceVersion handling, and the Secret changes rarely.
+// A failure is logged when it starts and when its message changes, and
+// its end once: an API server down for an hour is not a line every
+// interval.
 func (s *Store) Watch(ctx context.Context, interval time.Duration) error {
 	if interval <= 0 {
 		interval = DefaultWatchInterval
@@ -34,9 +37,17 @@ func (s *Store) Watch(ctx context.Context, interval time.Duration) error {
 	logger := log.FromContext(ctx).WithName("keyring")
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	failing := "" // the message of the failure going on, logged once
 	for {
-		if err := s.Sync(ctx); err != nil && ctx.Err() == nil {
-			logger.Error(err, "agent key Secret")
+		err := s.Sync(ctx)
+		switch {
+		case ctx.Err() != nil:
+		case err != nil && err.Error() != failing:
+			failing = err.Error()
+			logger.Error(err, "agent key Secret (logged again when the error changes or ends)")
+		case err == nil && failing != "":
+			failing = ""
+			logger.Info("agent key Secret read again")
 		}
 		select {
 		case <-ctx.Done():
