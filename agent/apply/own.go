@@ -44,7 +44,9 @@ func (e *OwnedError) Error() string {
 // on our own objects to Options.FieldManager (migrate). Live objects are
 // read with one metadata LIST per kind and namespace, only for the kinds
 // and namespaces of items to write, so a sync that writes nothing reads
-// nothing here.
+// nothing here; where only a few items of a kind and namespace are
+// written (a one-object change), each is read with a GET instead, so a
+// change does not list the whole kind.
 func (a *Applier) claim(ctx context.Context, items []*item) error {
 	var check []*item
 	for _, it := range toWrite(items) {
@@ -65,7 +67,11 @@ func (a *Applier) claim(ctx context.Context, items []*item) error {
 	live := make([]map[string]metav1.PartialObjectMetadata, len(keys))
 	errs := parallel(ctx, len(keys), a.opts.Concurrency, func(ctx context.Context, i int) error {
 		var err error
-		live[i], err = a.listOwned(ctx, keys[i])
+		if its := byKey[keys[i]]; len(its) <= maxClaimGets {
+			live[i], err = a.getOwned(ctx, keys[i], its)
+		} else {
+			live[i], err = a.listOwned(ctx, keys[i])
+		}
 		return err
 	})
 	if err := ctx.Err(); err != nil {
@@ -110,6 +116,46 @@ func (a *Applier) claim(ctx context.Context, items []*item) error {
 		return errs
 	}
 	return ctx.Err()
+}
+
+// maxClaimGets is how many objects of one kind and namespace claim reads
+// one by one; above it, one LIST of the kind is cheaper.
+const maxClaimGets = 8
+
+// getOwned is listOwned for the objects of items only, read one by one.
+func (a *Applier) getOwned(ctx context.Context, k listKey, items []*item) (map[string]metav1.PartialObjectMetadata, error) {
+	out := make(map[string]metav1.PartialObjectMetadata, len(items))
+	for _, it := range items {
+		obj := metav1.PartialObjectMetadata{}
+		obj.SetGroupVersionKind(k.gvk)
+		err := a.client.Get(ctx, client.ObjectKey{Namespace: k.namespace, Name: it.ref.Name}, &obj)
+		switch {
+		case apierrors.IsNotFound(err):
+			continue
+		case meta.IsNoMatchError(err):
+			return nil, nil
+		case apierrors.IsForbidden(err):
+			// An account may list a kind without get on it: list as before.
+			return a.listOwned(ctx, k)
+		case err != nil:
+			return nil, fmt.Errorf("reading %s: %w", it.ref, err)
+		}
+		if hasKeys(obj.Labels, a.opts.Labels) {
+			out[obj.Name] = obj
+		}
+	}
+	return out, nil
+}
+
+// hasKeys reports whether labels has every key of want, whatever the
+// values (what listOwned's label selector asks of the server).
+func hasKeys(labels, want map[string]string) bool {
+	for k := range want {
+		if _, ok := labels[k]; !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // listOwned returns the live objects of one kind in one namespace that

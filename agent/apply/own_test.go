@@ -3,6 +3,7 @@ package apply_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"testing"
 
@@ -23,7 +24,16 @@ func getLive(t *testing.T, ns, name string) *unstructured.Unstructured {
 	return live
 }
 
+// TestApplyRefusesAnObjectOfAnotherOwner runs with a set small enough
+// that the owner check reads its objects one by one, and with one large
+// enough that it lists them.
 func TestApplyRefusesAnObjectOfAnotherOwner(t *testing.T) {
+	for _, extra := range []int{0, 12} {
+		t.Run(fmt.Sprintf("%d more objects", extra), func(t *testing.T) { testRefusesAnObjectOfAnotherOwner(t, extra) })
+	}
+}
+
+func testRefusesAnObjectOfAnotherOwner(t *testing.T, extra int) {
 	ctx := context.Background()
 	ns := namespace(t)
 	c, _ := countedClient(t)
@@ -36,10 +46,14 @@ func TestApplyRefusesAnObjectOfAnotherOwner(t *testing.T) {
 	}
 	before := getLive(t, ns, "shared")
 
-	_, err := ours.Apply(ctx, []*unstructured.Unstructured{
+	set := []*unstructured.Unstructured{
 		configMap("", "mine", map[string]any{"owner": "a"}),
 		configMap("", "shared", map[string]any{"owner": "a"}),
-	})
+	}
+	for i := range extra {
+		set = append(set, configMap("", fmt.Sprintf("mine-%d", i), map[string]any{"owner": "a"}))
+	}
+	_, err := ours.Apply(ctx, set)
 	var owned *apply.OwnedError
 	if !errors.As(err, &owned) {
 		t.Fatalf("Apply: got %v, want an OwnedError", err)
