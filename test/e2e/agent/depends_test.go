@@ -150,10 +150,7 @@ func TestADependencyCycleIsReported(t *testing.T) {
 func TestATenantMayDependOnlyOnGitSyncsItsAccountMayRead(t *testing.T) {
 	e := newEnv(t)
 	e.deployer("deployer", "app-git")
-	other, err := kube.Namespace(e.ctx, "e2e-other")
-	if err != nil {
-		t.Fatal(err)
-	}
+	other := e.namespace("e2e-other")
 	base := &v1alpha1.GitSync{ObjectMeta: metav1.ObjectMeta{Namespace: other, Name: "base"},
 		Spec: v1alpha1.GitSyncSpec{URL: "https://git.example.com/platform/base.git"}}
 	if err := kube.Client.Create(e.ctx, base); err != nil {

@@ -115,10 +115,7 @@ func TestLoopbackAndMetadataAddressesAreRefusedUnlessAllowed(t *testing.T) {
 func TestTwoTenantsOnOneAgent(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	nsB, err := kube.Namespace(ctx, "e2e-b")
-	if err != nil {
-		t.Fatal(err)
-	}
+	nsB := e.namespace("e2e-b")
 	// One agent for both tenants' namespaces.
 	e.stopAgent()
 	e.startAgent("--namespace", e.ns+","+nsB, "--allowed-networks", "127.0.0.0/8")
