@@ -104,6 +104,7 @@ func (b *bigChange) check() {
 // the sync: the cluster and the inventory hold exactly the new revision.
 // Neither replica's log nor data directory holds a plaintext value.
 func TestLeaderFailoverMidSync(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, append([]string{"--leader-elect"}, slowClient...)...)
 	leader := e.agent
 	e.eventually(30*time.Second, "the first replica to lead", func() (bool, error) {
@@ -138,6 +139,7 @@ func TestLeaderFailoverMidSync(t *testing.T) {
 // directory: it finishes the sync, with the cluster and the inventory
 // holding exactly the new revision, and no plaintext on disk.
 func TestAgentKilledMidApplyAndRestarted(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, slowClient...)
 	b := startBigChange(e)
 	first := e.agent
@@ -155,6 +157,7 @@ func TestAgentKilledMidApplyAndRestarted(t *testing.T) {
 // (status.appliedDigest): its first sync, with nothing changed in Git or
 // in the cluster, sends no write besides leader election's own.
 func TestNewLeaderSendsNoWrites(t *testing.T) {
+	t.Parallel()
 	proxy, err := harness.NewCountingProxy(kube.Config)
 	if err != nil {
 		t.Fatal(err)
