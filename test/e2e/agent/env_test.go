@@ -277,7 +277,13 @@ func (e *env) waitFailed(name, reason string) string {
 	return msg
 }
 
-// eventually polls cond every 200ms until it holds or timeout passes.
+// pollInterval is how often eventually checks. Most waits end within a
+// second or two, after the agent's sync; a test waits many times, so a
+// long poll adds up (200 ms cost about half a minute of the package).
+const pollInterval = 50 * time.Millisecond
+
+// eventually polls cond every pollInterval until it holds or timeout
+// passes.
 func (e *env) eventually(timeout time.Duration, what string, cond func() (bool, error)) {
 	e.t.Helper()
 	deadline := time.Now().Add(timeout)
@@ -291,7 +297,7 @@ func (e *env) eventually(timeout time.Duration, what string, cond func() (bool, 
 		if e.agent != nil && e.agent.Exited() {
 			e.t.Fatalf("seal-agent exited while waiting for %s; output:\n%s", what, tail(e.agent.Output()))
 		}
-		time.Sleep(200 * time.Millisecond)
+		time.Sleep(pollInterval)
 	}
 	out := ""
 	if e.agent != nil {
