@@ -61,6 +61,7 @@ func (a *alertReceiver) count(path, text string) int {
 // form; the targets' URLs appear nowhere in the agent's log. seal history
 // then shows the three revisions from the real API server.
 func TestAlertsOnReadyTransitions(t *testing.T) {
+	t.Parallel()
 	const dockerPlain = `docker-auth-"7b0e\d1`
 	s := newSealEnv(t, "--allowed-networks", "127.0.0.0/8", "--log-level", "debug")
 	rcv := &alertReceiver{}
@@ -200,6 +201,7 @@ func (s *sealEnv) runSealCmd(args ...string) string {
 // that account may not read sends nothing and shows as an AlertFailed
 // event, while the target it may read gets the alert.
 func TestAlertSecretsAreReadAsTheGitSyncsServiceAccount(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "--allowed-networks", "127.0.0.0/8")
 	e.deployer("deployer", "tenant-git", "hook-allowed")
 	rcv := &alertReceiver{}

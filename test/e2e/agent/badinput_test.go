@@ -86,6 +86,7 @@ func removeFile(path string) func(e *env) {
 }
 
 func TestBadInputTamperedCiphertext(t *testing.T) {
+	t.Parallel()
 	const other = "tampered-pw-77ac01"
 	badInput(t, v1alpha1.ReasonDecryptionFailed, "apps/db.yaml", func(e *env) {
 		enc := e.seal(secretManifest("db", other), other)
@@ -102,6 +103,7 @@ func TestBadInputTamperedCiphertext(t *testing.T) {
 }
 
 func TestBadInputWrongKey(t *testing.T) {
+	t.Parallel()
 	const other = "wrong-key-pw-3b61f0"
 	badInput(t, v1alpha1.ReasonDecryptionFailed, "apps/db.yaml", func(e *env) {
 		stranger, err := keys.Generate(keys.Hybrid)
@@ -119,6 +121,7 @@ func TestBadInputWrongKey(t *testing.T) {
 }
 
 func TestBadInputPlaintextSecret(t *testing.T) {
+	t.Parallel()
 	const plain = "plaintext-pw-c0ffee"
 	badInput(t, v1alpha1.ReasonRenderFailed, "apps/leak.yaml", func(e *env) {
 		e.secrets = append(e.secrets, plain)
@@ -127,12 +130,14 @@ func TestBadInputPlaintextSecret(t *testing.T) {
 }
 
 func TestBadInputBrokenYAML(t *testing.T) {
+	t.Parallel()
 	badInput(t, v1alpha1.ReasonRenderFailed, "apps/broken.yaml", func(e *env) {
 		e.commit("broken", map[string][]byte{"apps/broken.yaml": []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: [name: x\n")})
 	}, removeFile("apps/broken.yaml"))
 }
 
 func TestBadInputSymlinkOutOfTheRepository(t *testing.T) {
+	t.Parallel()
 	badInput(t, v1alpha1.ReasonRenderFailed, "apps/passwd.yaml", func(e *env) {
 		if err := os.Symlink("/etc/passwd", filepath.Join(e.repo.Dir(), "apps", "passwd.yaml")); err != nil {
 			t.Fatal(err)
@@ -145,6 +150,7 @@ func TestBadInputSymlinkOutOfTheRepository(t *testing.T) {
 }
 
 func TestBadInputObjectTheAPIServerRejects(t *testing.T) {
+	t.Parallel()
 	badInput(t, v1alpha1.ReasonApplyFailed, "apps/invalid.yaml", func(e *env) {
 		e.commit("invalid", map[string][]byte{"apps/invalid.yaml": configMap("Not_A_Valid_Name", "x")})
 	}, removeFile("apps/invalid.yaml"))
@@ -156,6 +162,7 @@ func TestBadInputObjectTheAPIServerRejects(t *testing.T) {
 // keys, and files whose MAC covers only the encrypted values; crypto's
 // binding tests try each).
 func TestBadInputSealedSecretCopiedUnderAnotherName(t *testing.T) {
+	t.Parallel()
 	badInput(t, v1alpha1.ReasonDecryptionFailed, "apps/stolen.yaml", func(e *env) {
 		enc := e.seal(secretManifest("db", goodPassword), goodPassword)
 		e.commit("copy", map[string][]byte{"apps/stolen.yaml": bytes.Replace(enc, []byte("name: db"), []byte("name: stolen"), 1)})
@@ -168,6 +175,7 @@ func TestBadInputSealedSecretCopiedUnderAnotherName(t *testing.T) {
 // TestBadInputSealedSecretMovedToAnotherNamespace: a sealed Secret given a
 // namespace it was not sealed for is refused, not applied there.
 func TestBadInputSealedSecretMovedToAnotherNamespace(t *testing.T) {
+	t.Parallel()
 	badInput(t, v1alpha1.ReasonDecryptionFailed, "apps/moved.yaml", func(e *env) {
 		enc := e.seal(secretManifest("moved", goodPassword), goodPassword)
 		e.commit("move", map[string][]byte{"apps/moved.yaml": bytes.Replace(enc, []byte("namespace: "+e.ns+"\n"), []byte("namespace: default\n"), 1)})

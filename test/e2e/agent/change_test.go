@@ -22,6 +22,7 @@ func (e *env) configMapExists(name string) bool {
 }
 
 func TestCommitChangesSecretPrunesConfigMapAndRevertBringsItBack(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	const first, second = "first-pw-9c2e1b", "second-pw-4a8d77"
 	e.commit("app", map[string][]byte{

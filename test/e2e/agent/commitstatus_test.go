@@ -118,6 +118,7 @@ func (e *env) commitStatusCondition(name string) *metav1.Condition {
 }
 
 func TestCommitStatusIsReportedToTheGitHost(t *testing.T) {
+	t.Parallel()
 	// The test's API server listens on loopback, which the agent refuses
 	// unless allowed.
 	e := newEnv(t, "--allowed-networks", "127.0.0.0/8", "--cluster-name", "prod-eu")
@@ -160,6 +161,7 @@ func TestCommitStatusIsReportedToTheGitHost(t *testing.T) {
 // short, the first revision's status becomes a final "error" saying
 // superseded by the second, and the second gets pending then success.
 func TestANewerPushSupersedesARevisionStillWaitingForHealth(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "--allowed-networks", "127.0.0.0/8")
 	api := newStatusAPI(t)
 	e.tokenSecret(e.ns, "status-token", "tok")
@@ -200,6 +202,7 @@ func TestANewerPushSupersedesARevisionStillWaitingForHealth(t *testing.T) {
 // what failed, and once the API is back each revision's final state is
 // posted without a new commit (the next sync comes within the interval).
 func TestAGitHostThatIsDownNeverFailsTheSync(t *testing.T) {
+	t.Parallel()
 	metrics := freeAddr(t)
 	e := newEnv(t, "--allowed-networks", "127.0.0.0/8", "--metrics-bind-address", metrics)
 	api := newStatusAPI(t)

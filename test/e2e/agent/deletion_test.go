@@ -14,6 +14,7 @@ import (
 // the GitSync deletes its objects (default policy) or leaves them
 // (deletionPolicy Orphan, or suspended), and the GitSync is then gone.
 func TestDeletingAGitSync(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		mutate    func(*v1alpha1.GitSync)
@@ -27,6 +28,7 @@ func TestDeletingAGitSync(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t)
 			first := e.commit("first", map[string][]byte{"apps/config.yaml": configMap("web-config", "hello")})
 			e.createGitSync("apps", 10*time.Second, tt.mutate)
@@ -53,6 +55,7 @@ func TestDeletingAGitSync(t *testing.T) {
 // is down waits on the finalizer; the agent, started again, deletes its
 // objects and lets it go.
 func TestGitSyncDeletedWhileAgentStopped(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	first := e.commit("first", map[string][]byte{"apps/config.yaml": configMap("web-config", "hello")})
 	e.createGitSync("apps", 10*time.Second, nil)

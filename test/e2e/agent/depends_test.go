@@ -46,6 +46,7 @@ func (e *env) readyAtLatest(name string) bool {
 // revision: checked on every poll, the ConfigMap of A never exists while B
 // is not Ready, nor B's while C is not.
 func TestADependsOnChainIsAppliedInOrder(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	sha := e.commit("three layers", map[string][]byte{
 		"a/cm.yaml": configMap("from-a", "a"),
@@ -113,6 +114,7 @@ func TestADependsOnChainIsAppliedInOrder(t *testing.T) {
 // Each is Stalled with reason DependencyCycle naming the cycle, and
 // nothing is applied.
 func TestADependencyCycleIsReported(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.commit("cycle", map[string][]byte{
 		"x/cm.yaml": configMap("from-x", "x"),
@@ -148,12 +150,10 @@ func TestADependencyCycleIsReported(t *testing.T) {
 // it, and applies once it is Ready at its latest revision (written here as
 // the agent of that namespace, which this test does not run, would).
 func TestATenantMayDependOnlyOnGitSyncsItsAccountMayRead(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.deployer("deployer", "app-git")
-	other, err := kube.Namespace(e.ctx, "e2e-other")
-	if err != nil {
-		t.Fatal(err)
-	}
+	other := e.namespace("e2e-other")
 	base := &v1alpha1.GitSync{ObjectMeta: metav1.ObjectMeta{Namespace: other, Name: "base"},
 		Spec: v1alpha1.GitSyncSpec{URL: "https://git.example.com/platform/base.git"}}
 	if err := kube.Client.Create(e.ctx, base); err != nil {

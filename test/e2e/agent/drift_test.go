@@ -10,6 +10,7 @@ import (
 )
 
 func TestDriftIsCorrectedWithoutACommit(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	const password = "drift-pw-51be0c"
 	sha := e.commit("app", map[string][]byte{

@@ -33,12 +33,15 @@ type env struct {
 	ctx context.Context
 	// kube is the cluster the env's namespace and agent are on: the
 	// package's shared one, or a test's own (newEnvOn).
-	kube      *cluster.Cluster
-	ns        string
-	dir       string
-	agent     *harness.Process
-	repo      *gitserver.Repo
-	recipient string
+	kube *cluster.Cluster
+	ns   string
+	// namespaces are every namespace the test made: ns first, then those
+	// of e.namespace. The test's GitSyncs live in them and nowhere else.
+	namespaces []string
+	dir        string
+	agent      *harness.Process
+	repo       *gitserver.Repo
+	recipient  string
 	// secrets are plaintext values the test put in Git; none may show up
 	// in the agent's logs, events or status.
 	secrets []string
@@ -71,7 +74,7 @@ func newEnvOn(t *testing.T, c *cluster.Cluster, agentArgs ...string) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, ctx: ctx, kube: c, ns: ns, dir: t.TempDir()}
+	e := &env{t: t, ctx: ctx, kube: c, ns: ns, namespaces: []string{ns}, dir: t.TempDir()}
 	e.repo, err = git.CreateRepo(fmt.Sprintf("team/env-%d", repoCount.Add(1)), filepath.Join(e.dir, "work"))
 	if err != nil {
 		t.Fatal(err)
@@ -275,7 +278,13 @@ func (e *env) waitFailed(name, reason string) string {
 	return msg
 }
 
-// eventually polls cond every 200ms until it holds or timeout passes.
+// pollInterval is how often eventually checks. Most waits end within a
+// second or two, after the agent's sync; a test waits many times, so a
+// long poll adds up (200 ms cost about half a minute of the package).
+const pollInterval = 50 * time.Millisecond
+
+// eventually polls cond every pollInterval until it holds or timeout
+// passes.
 func (e *env) eventually(timeout time.Duration, what string, cond func() (bool, error)) {
 	e.t.Helper()
 	deadline := time.Now().Add(timeout)
@@ -289,7 +298,7 @@ func (e *env) eventually(timeout time.Duration, what string, cond func() (bool, 
 		if e.agent != nil && e.agent.Exited() {
 			e.t.Fatalf("seal-agent exited while waiting for %s; output:\n%s", what, tail(e.agent.Output()))
 		}
-		time.Sleep(200 * time.Millisecond)
+		time.Sleep(pollInterval)
 	}
 	out := ""
 	if e.agent != nil {
@@ -332,29 +341,43 @@ func (e *env) checkNoLeaks() {
 	}
 }
 
-// deleteGitSyncs deletes every GitSync in the cluster once the test's agent
-// has stopped, dropping the agent's finalizer first. The tests share one
-// API server and run one at a time; a GitSync left behind would show in
-// the next test's cluster-wide listings (seal keys retire refuses while a
-// GitSync never applied a revision), and without a controller-manager a
-// deleted namespace keeps its objects.
-func (e *env) deleteGitSyncs() {
-	var list v1alpha1.GitSyncList
-	if err := e.kube.Client.List(e.ctx, &list); err != nil {
-		e.t.Errorf("listing GitSyncs to delete after the test: %v", err)
-		return
+// namespace creates another namespace for the test, whose GitSyncs are
+// deleted with the env's.
+func (e *env) namespace(prefix string) string {
+	e.t.Helper()
+	ns, err := e.kube.Namespace(e.ctx, prefix)
+	if err != nil {
+		e.t.Fatal(err)
 	}
-	for i := range list.Items {
-		gs := &list.Items[i]
-		if len(gs.Finalizers) > 0 {
-			base := gs.DeepCopy()
-			gs.Finalizers = nil
-			if err := e.kube.Client.Patch(e.ctx, gs, client.MergeFrom(base)); client.IgnoreNotFound(err) != nil {
-				e.t.Errorf("dropping the finalizers of GitSync %s/%s: %v", gs.Namespace, gs.Name, err)
-			}
+	e.namespaces = append(e.namespaces, ns)
+	return ns
+}
+
+// deleteGitSyncs deletes the GitSyncs of the test's namespaces once its
+// agent has stopped, dropping the agent's finalizer first. Without a
+// controller-manager a deleted namespace keeps its objects, and a GitSync
+// left behind would show in a later test's cluster-wide listings (seal
+// keys retire refuses while a GitSync never applied a revision). Only the
+// test's own namespaces are touched: other tests may run beside it.
+func (e *env) deleteGitSyncs() {
+	for _, ns := range e.namespaces {
+		var list v1alpha1.GitSyncList
+		if err := e.kube.Client.List(e.ctx, &list, client.InNamespace(ns)); err != nil {
+			e.t.Errorf("listing the GitSyncs of namespace %s to delete after the test: %v", ns, err)
+			continue
 		}
-		if err := e.kube.Client.Delete(e.ctx, gs); client.IgnoreNotFound(err) != nil {
-			e.t.Errorf("deleting GitSync %s/%s after the test: %v", gs.Namespace, gs.Name, err)
+		for i := range list.Items {
+			gs := &list.Items[i]
+			if len(gs.Finalizers) > 0 {
+				base := gs.DeepCopy()
+				gs.Finalizers = nil
+				if err := e.kube.Client.Patch(e.ctx, gs, client.MergeFrom(base)); client.IgnoreNotFound(err) != nil {
+					e.t.Errorf("dropping the finalizers of GitSync %s/%s: %v", gs.Namespace, gs.Name, err)
+				}
+			}
+			if err := e.kube.Client.Delete(e.ctx, gs); client.IgnoreNotFound(err) != nil {
+				e.t.Errorf("deleting GitSync %s/%s after the test: %v", gs.Namespace, gs.Name, err)
+			}
 		}
 	}
 }

@@ -19,6 +19,7 @@ import (
 // reachable again the agent finishes the sync: the cluster and the
 // inventory hold exactly the new revision.
 func TestFaultAPIServerUnreachableMidApply(t *testing.T) {
+	t.Parallel()
 	host, err := url.Parse(kube.Config.Host)
 	if err != nil {
 		t.Fatal(err)

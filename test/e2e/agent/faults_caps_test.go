@@ -28,6 +28,7 @@ func manyConfigMaps(n int) []byte {
 // naming the file and the cap, nothing of the change is applied and
 // nothing pruned, and the change is applied once the files are removed.
 func TestFaultRepositoryOverTheCaps(t *testing.T) {
+	t.Parallel()
 	const fileCap, renderCap = 64 << 10, 256 << 10
 	caps := []string{"--max-file-size", fmt.Sprint(fileCap), "--max-render-size", fmt.Sprint(renderCap)}
 	for _, tc := range []struct {
@@ -51,6 +52,7 @@ func TestFaultRepositoryOverTheCaps(t *testing.T) {
 		}, []string{"apps/many.yaml", "MaxObjects"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, tc.args...)
 			s := newFaultScene(e, time.Hour, "caps-pw1-8a41f0", "caps-pw2-2be975", nil)
 			s.change(tc.files)

@@ -25,6 +25,7 @@ const dataDirSize = "16m"
 // nothing is pruned. Once space is freed the agent fetches and applies the
 // second revision without a restart.
 func TestFaultDataDirectoryFull(t *testing.T) {
+	t.Parallel()
 	unshare, err := findUnshare()
 	if err != nil {
 		t.Fatal(err)

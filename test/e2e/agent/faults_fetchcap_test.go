@@ -36,6 +36,9 @@ func tempPackFiles(t *testing.T, dir string) []string {
 // git cache keeps its packs and holds no temporary file. Once the branch
 // is reset and force-pushed without the large files, the change is
 // applied.
+//
+// Not parallel: git.TakeTraffic counts the shared git server's traffic,
+// and the logged bytes of the refused fetch should be this test's alone.
 func TestFaultFetchOverTheCap(t *testing.T) {
 	const limit = 1 << 20
 	for _, tc := range []struct {

@@ -158,6 +158,7 @@ func cachedPacks(t *testing.T, dir string) []string {
 // cause, the cluster keeps the applied revision whole, and the change is
 // applied once the server answers properly again.
 func TestFaultGitServer(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name    string
 		fault   gitFault
@@ -168,6 +169,7 @@ func TestFaultGitServer(t *testing.T) {
 		{"garbage", gitGarbage, "not the git protocol"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t)
 			direct, err := url.Parse(git.HTTPURL(e.repo.Name))
 			if err != nil {

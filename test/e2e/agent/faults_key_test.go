@@ -21,6 +21,7 @@ import (
 // hold exactly the new revision, its Secret decrypted with the key that
 // was deleted.
 func TestFaultKeySecretDeletedMidSync(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, slowClient...)
 	var before corev1.Secret
 	if err := kube.Client.Get(e.ctx, client.ObjectKey{Namespace: e.ns, Name: keyring.DefaultSecretName}, &before); err != nil {

@@ -30,6 +30,7 @@ const restartOutage = 5 * time.Second
 // showed Ready=False with the apply's reason and a message naming the
 // cause.
 func TestFaultRestartedMidApply(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name        string
 		stop, start func(*cluster.Cluster) error
@@ -42,6 +43,7 @@ func TestFaultRestartedMidApply(t *testing.T) {
 			[]string{"etcdserver", "timeout", "timed out", "unable to return a response"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			c, err := cluster.Start(clusterOptions())
 			if err != nil {
 				t.Fatal(err)

@@ -20,6 +20,7 @@ import (
 // key stays as it was, and the change is applied once the API server
 // accepts requests again.
 func TestFaultAPIServerAnswers429(t *testing.T) {
+	t.Parallel()
 	proxy, err := harness.NewCountingProxy(kube.Config)
 	if err != nil {
 		t.Fatal(err)

@@ -62,6 +62,7 @@ func (f *forge) waitHealthWait(name string) {
 // status "superseded by <second>", never a pending left hanging, and the
 // second gets pending then success.
 func TestGiteaTwoQuickPushesSupersedeTheFirst(t *testing.T) {
+	t.Parallel()
 	f, sctx, _ := hookedForge(t, waitWithHealth(5*time.Minute))
 	stuck, err := f.repo.Commit("web", map[string][]byte{"apps/web.yaml": deploymentNamed("web")})
 	if err != nil {
@@ -99,6 +100,7 @@ func TestGiteaTwoQuickPushesSupersedeTheFirst(t *testing.T) {
 // Gitea is also the Git host, so a sync started while it is down fails its
 // fetch; that posts nothing and does not touch the condition.
 func TestGiteaDownMidSyncPostsOnceBack(t *testing.T) {
+	t.Parallel()
 	f, sctx, first := hookedForge(t, waitWithHealth(5*time.Minute))
 	web, err := f.repo.Commit("web", map[string][]byte{"apps/web.yaml": deploymentNamed("web")})
 	if err != nil {

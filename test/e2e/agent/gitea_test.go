@@ -142,6 +142,7 @@ func (f *forge) waitStatusWithin(timeout time.Duration, sha, statusContext, stat
 }
 
 func TestGiteaReceivesCommitStatuses(t *testing.T) {
+	t.Parallel()
 	f := newForge(newEnv(t, "--allowed-networks", "127.0.0.0/8"))
 	const password = "gitea-e2e-password-5c2e"
 	sctx := "seal/default/" + f.ns + "/apps" // seal/CLUSTER/NAMESPACE/GITSYNC; no --cluster-name

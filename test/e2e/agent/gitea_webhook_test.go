@@ -28,6 +28,7 @@ const (
 // wrong secret is refused and applies nothing; the same commit delivered
 // by the right webhook is applied.
 func TestGiteaWebhookPushIsAppliedAndReported(t *testing.T) {
+	t.Parallel()
 	addr := freeAddr(t)
 	f := newForge(newEnv(t, "--allowed-networks", "127.0.0.0/8", "--webhook-bind-address", addr, "--cluster-name", "gitea-e2e"))
 	f.secrets = append(f.secrets, giteaHookSecret, giteaWrongSecret)

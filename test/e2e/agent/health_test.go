@@ -71,6 +71,7 @@ func (e *env) rollOut(name string) {
 // GitSync says Reconciling/Progressing, naming the Deployment, until the
 // Deployment is available, and only then Ready.
 func TestReadyWaitsForARolloutThatBecomesAvailable(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	sha := e.commit("web", map[string][]byte{"apps/web.yaml": deploymentNamed("web"), "apps/config.yaml": configMap("web-config", "hello")})
 	e.createGitSync("apps", time.Hour, waitWithHealth(time.Minute))
@@ -96,6 +97,7 @@ func TestReadyWaitsForARolloutThatBecomesAvailable(t *testing.T) {
 // Deployment with kstatus's message; what was applied is in the inventory
 // but not lastAppliedRevision.
 func TestARolloutThatNeverBecomesAvailableFailsTheHealthCheck(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.commit("stuck", map[string][]byte{"apps/stuck.yaml": deploymentNamed("stuck")})
 	start := time.Now()
@@ -117,6 +119,7 @@ func TestARolloutThatNeverBecomesAvailableFailsTheHealthCheck(t *testing.T) {
 // TestAFailedJobFailsTheHealthCheckAtOnce: a Job the job controller marks
 // Failed fails the sync without waiting for the timeout.
 func TestAFailedJobFailsTheHealthCheckAtOnce(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.commit("job", map[string][]byte{"apps/job.yaml": []byte(failingJob)})
 	e.createGitSync("apps", time.Hour, waitWithHealth(10*time.Minute))

@@ -56,6 +56,7 @@ func helmPush(t *testing.T, archive []byte, ref string) {
 // one whose Secret would send credentials over plain HTTP; with the
 // registry down a new revision is refused. Nothing changes on a refusal.
 func TestHelmReleaseFromAnOCIRegistry(t *testing.T) {
+	t.Parallel()
 	archive := chartArchive(t, chartFiles(t, "app"))
 	sum := sha256.Sum256(archive)
 	digest := hex.EncodeToString(sum[:])
@@ -150,6 +151,7 @@ func (s *sealEnv) waitReadyMessage(reason, want string) string {
 // the registry's host, the built agent reads it, pulls the chart and
 // applies it; the password shows up nowhere.
 func TestHelmReleaseFromAnOCIRegistryWithCredentials(t *testing.T) {
+	t.Parallel()
 	archive := chartArchive(t, chartFiles(t, "app"))
 	sum := sha256.Sum256(archive)
 	digest := hex.EncodeToString(sum[:])

@@ -45,6 +45,7 @@ func sealAgentChart(t *testing.T) map[string][]byte {
 // objects, records the release in status, and prunes all of them, cluster
 // roles included, when the release file leaves Git.
 func TestHelmReleaseOfSealsOwnChart(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	release := "agent-" + e.ns // cluster-scoped names carry the release name
 	files := sealAgentChart(t)

@@ -126,6 +126,7 @@ func (s *sealEnv) checksum() string {
 // and rolls the Deployment (checksum annotation); git revert rolls back;
 // removing the release prunes its objects.
 func TestHelmReleaseFromTheRepository(t *testing.T) {
+	t.Parallel()
 	s := newSealEnv(t)
 	first := s.startHelm(nil)
 	if diff := cmp.Diff(map[string]string{"password": helmPW, "user": helmUser}, s.secretData("shop-db")); diff != "" {
@@ -191,6 +192,7 @@ func TestHelmReleaseFromTheRepository(t *testing.T) {
 // widens to ConfigMap; then the value lands there and status shows the
 // widening.
 func TestHelmSealedValueInAConfigMap(t *testing.T) {
+	t.Parallel()
 	s := newSealEnv(t)
 	s.startHelm(nil)
 	before := s.get("apps").Status.Inventory
@@ -234,6 +236,7 @@ func TestHelmSealedValueInAConfigMap(t *testing.T) {
 // TestHelmValuesSealedForAnotherRelease: a values file sealed for release
 // shop, read by release other, refuses the revision.
 func TestHelmValuesSealedForAnotherRelease(t *testing.T) {
+	t.Parallel()
 	s := newSealEnv(t)
 	s.startHelm(nil)
 	before := s.get("apps").Status.Inventory
@@ -258,6 +261,7 @@ func TestHelmValuesSealedForAnotherRelease(t *testing.T) {
 // sealed values and its archive digest recorded; with the repository down
 // a new revision is refused and nothing changes.
 func TestHelmReleaseFromAChartRepository(t *testing.T) {
+	t.Parallel()
 	archive := chartArchive(t, chartFiles(t, "app"))
 	sum := sha256.Sum256(archive)
 	digest := hex.EncodeToString(sum[:])
@@ -338,6 +342,7 @@ func chartArchive(t *testing.T, files map[string][]byte) []byte {
 // TestHelmBadInput: each bad release refuses the revision with its
 // reason, naming the file; nothing is applied or pruned.
 func TestHelmBadInput(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, reason string
 		release      func(s *sealEnv) []byte
@@ -358,6 +363,7 @@ func TestHelmBadInput(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			s := newSealEnv(t)
 			s.startHelm(nil)
 			before := s.get("apps").Status.Inventory

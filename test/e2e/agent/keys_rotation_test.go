@@ -33,6 +33,10 @@ func rotationSecret(ns string, i int) (manifest, value string) {
 // Warning event, and the next sync succeeds; once every file is re-sealed
 // for the new key, retiring the old one is accepted, the agent publishes
 // the new key alone, and a later sync succeeds.
+//
+// Not parallel: seal keys retire reads every GitSync of the cluster, and
+// refuses while one never applied a revision, as another test's may not
+// have yet.
 func TestKeyRotationInCluster(t *testing.T) {
 	e := newEnv(t)
 	e.createGitSync("apps", time.Hour, nil)

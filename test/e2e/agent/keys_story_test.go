@@ -53,6 +53,10 @@ type story struct {
 // sync succeeds; an agent restarted while its key Secret is gone refuses
 // to generate a fresh key and says what to do; with the Secret restored
 // from a backup it starts, and a sync afterwards succeeds.
+//
+// Not parallel: seal keys retire reads every GitSync of the cluster, and
+// refuses while one never applied a revision, as another test's may not
+// have yet.
 func TestKeyLifecycleStory(t *testing.T) {
 	start := time.Now()
 	s := newStory(t)

@@ -19,7 +19,9 @@ import (
 )
 
 // Shared by every test of the package; each test works in its own
-// namespace with its own agent and repository.
+// namespace with its own agent and repository. So tests run in parallel
+// (t.Parallel), but for the few that read what every test writes to the
+// cluster or the git server, which say so.
 var (
 	bin     harness.Binaries
 	kube    *cluster.Cluster

@@ -15,6 +15,7 @@ import (
 // one, the status patch that records it handled the request
 // (status.lastHandledSyncRequest, which seal reconcile --wait waits for).
 func TestResyncWithNothingChangedWritesNothing(t *testing.T) {
+	t.Parallel()
 	proxy, err := harness.NewCountingProxy(kube.Config)
 	if err != nil {
 		t.Fatal(err)

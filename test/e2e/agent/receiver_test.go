@@ -26,6 +26,7 @@ const webhookToken = "e2e-webhook-token-5f0c9a71d2b4"
 // non-matching ones change nothing; a signed push of the synced branch
 // has the commit applied at once, although the interval is an hour.
 func TestWebhookPushSyncsAtOnce(t *testing.T) {
+	t.Parallel()
 	addr := freeAddr(t)
 	e := newEnv(t, "--webhook-bind-address", addr)
 	e.secrets = append(e.secrets, webhookToken)

@@ -15,6 +15,7 @@ import (
 // have landed, no value in the log, events, status; the next revision
 // without the attack applies.
 func TestSealAttacks(t *testing.T) {
+	t.Parallel()
 	const envPlain = "env-token-9c2a7e"
 	const plain = "plain-injected-41d0bb"
 	attacks := []sealAttack{
@@ -143,7 +144,10 @@ func TestSealAttacks(t *testing.T) {
 			}},
 	}
 	for _, a := range attacks {
-		t.Run(a.name, a.run)
+		t.Run(a.name, func(t *testing.T) {
+			t.Parallel()
+			a.run(t)
+		})
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 // --namespace, a generator input needs --bind-secret; each error names
 // the file and the flag that fixes it, and nothing is written.
 func TestSealEncryptRefusesUnboundInputs(t *testing.T) {
+	t.Parallel()
 	id, err := keys.Generate(keys.Hybrid)
 	if err != nil {
 		t.Fatal(err)
@@ -32,6 +33,7 @@ func TestSealEncryptRefusesUnboundInputs(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			dir := t.TempDir()
 			path := filepath.Join(dir, tt.file)
 			if err := os.WriteFile(path, []byte(tt.content), 0o600); err != nil {

@@ -55,11 +55,7 @@ func newSealEnv(t *testing.T, agentArgs ...string) *sealEnv {
 	t.Helper()
 	s := &sealEnv{env: newEnv(t, agentArgs...)}
 	s.afterStop = append(s.afterStop, s.checkNoLeakedForms)
-	other, err := kube.Namespace(s.ctx, "e2e-other")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.other = other
+	s.other = s.namespace("e2e-other")
 	return s
 }
 

@@ -18,6 +18,7 @@ import (
 // a sealed value in the Secret it was sealed for are applied, whatever
 // else they change about that Secret.
 func TestSealKustomizationsThatKeepValuesInPlace(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		extra string
@@ -35,6 +36,7 @@ func TestSealKustomizationsThatKeepValuesInPlace(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			s := newSealEnv(t)
 			s.start(nil)
 			sha := s.commit("legit", map[string][]byte{"apps/kustomization.yaml": s.kustomization(tt.extra, baseResources...)})
@@ -70,6 +72,7 @@ func TestSealKustomizationsThatKeepValuesInPlace(t *testing.T) {
 // name. A new value gives a new name, the Deployment follows, and the old
 // Secret is pruned.
 func TestSealGeneratorWithBoundEnvRollsTheDeployment(t *testing.T) {
+	t.Parallel()
 	s := newSealEnv(t)
 	const v1, v2 = "gen-value-one-8a1f", "gen-value-two-3c7e"
 	kust := s.kustomization("secretGenerator:\n- name: app\n  envs: [app.env]\n", "web.yaml")

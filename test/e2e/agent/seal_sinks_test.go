@@ -17,6 +17,7 @@ import (
 // and another GitSync over another path of the same repository applies
 // the same revision and the next one.
 func TestSealAliasBombInInlinePatch(t *testing.T) {
+	t.Parallel()
 	bombs := []struct{ name, patch string }{
 		{"recursive alias", "    a: &a\n      b: *a\n"},
 		{"exponential aliases", "    a: &a [x, x, x, x, x, x, x, x, x, x]\n" +
@@ -31,6 +32,7 @@ func TestSealAliasBombInInlinePatch(t *testing.T) {
 	}
 	for _, b := range bombs {
 		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
 			s := newSealEnv(t)
 			s.start(nil)
 			before := s.get("apps").Status.Inventory
@@ -88,6 +90,7 @@ func TestSealAliasBombInInlinePatch(t *testing.T) {
 // fails with ApplyFailed; the value is in none of the log, events, status
 // or commit status.
 func TestSealValueInAnAPIServerRejection(t *testing.T) {
+	t.Parallel()
 	const dockerPlain = `docker-auth-"7b0e\d1`
 	sealAttack{
 		name:      "dockerconfigjson that is not JSON",

@@ -89,6 +89,7 @@ func (e *env) setSynced(name, status, message string) {
 // Synced=False leaves the GitSync HealthCheckFailed, naming it with the
 // controller's message; once Synced=True, the next sync is Ready.
 func TestASealedSecretItsControllerCannotOpenFailsTheHealthCheck(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.installSealedSecretCRD()
 	sha := e.commit("sealed secret", map[string][]byte{"apps/db.yaml": []byte(sealedSecret)})

@@ -22,6 +22,7 @@ import (
 // shard no agent runs and then deleted keeps its objects (the old shard
 // does not run its finalizer) until it is moved back.
 func TestShardsSplitGitSyncs(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "--leader-elect", "--log-level", "debug")
 	blue := e.startReplica("data-blue", "--shard", "blue", "--leader-elect", "--log-level", "debug")
 

@@ -9,6 +9,7 @@ import (
 // true a new commit is not applied, even when a sync is requested; once it
 // is false again the commit is applied.
 func TestSuspendedGitSyncAppliesNothingUntilResumed(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	first := e.commit("first", map[string][]byte{"apps/config.yaml": configMap("web-config", "hello")})
 	e.createGitSync("apps", 10*time.Second, nil)

@@ -53,6 +53,7 @@ func (e *env) secretData(name string) map[string]string {
 }
 
 func TestSyncsDeploymentConfigMapAndSealedSecret(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	const password = "s3cr3t-e2e-initial-7f1d"
 	sha := e.commit("app", map[string][]byte{

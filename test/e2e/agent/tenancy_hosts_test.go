@@ -62,6 +62,7 @@ func (e *env) tokenSecret(ns, name, token string) {
 }
 
 func TestATokenIsNeverSentToAHostOutsideTheRules(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "--allowed-networks", "127.0.0.0/8")
 	elsewhere := newRecorder(t, "127.0.0.2:0") // not the git host, 127.0.0.1
 	e.tokenSecret(e.ns, "status-token", "tok-not-for-elsewhere")
@@ -86,6 +87,7 @@ func TestATokenIsNeverSentToAHostOutsideTheRules(t *testing.T) {
 }
 
 func TestLoopbackAndMetadataAddressesAreRefusedUnlessAllowed(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t) // no --allowed-networks
 	local := newRecorder(t, "127.0.0.1:0")
 	e.tokenSecret(e.ns, "status-token", "tok-not-for-loopback")
@@ -113,12 +115,10 @@ func TestLoopbackAndMetadataAddressesAreRefusedUnlessAllowed(t *testing.T) {
 }
 
 func TestTwoTenantsOnOneAgent(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
-	nsB, err := kube.Namespace(ctx, "e2e-b")
-	if err != nil {
-		t.Fatal(err)
-	}
+	nsB := e.namespace("e2e-b")
 	// One agent for both tenants' namespaces.
 	e.stopAgent()
 	e.startAgent("--namespace", e.ns+","+nsB, "--allowed-networks", "127.0.0.0/8")

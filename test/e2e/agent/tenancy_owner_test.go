@@ -37,6 +37,7 @@ func applyManagers(cm *corev1.ConfigMap) []string {
 }
 
 func TestAGitSyncCannotTakeOverOrPruneAnotherGitSyncsObject(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	shaB := e.commit("b", map[string][]byte{"b/shared.yaml": configMap("shared", "from-b")})
 	e.createGitSync("b", time.Hour, func(gs *v1alpha1.GitSync) { gs.Spec.Path = "b" })
@@ -77,6 +78,7 @@ func TestAGitSyncCannotTakeOverOrPruneAnotherGitSyncsObject(t *testing.T) {
 }
 
 func TestAnObjectHandedOverMovesToTheNewGitSync(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	shaB := e.commit("b", map[string][]byte{"b/shared.yaml": configMap("shared", "from-b")})
 	e.createGitSync("b", time.Hour, func(gs *v1alpha1.GitSync) { gs.Spec.Path = "b" })
@@ -108,6 +110,7 @@ func TestAnObjectHandedOverMovesToTheNewGitSync(t *testing.T) {
 }
 
 func TestObjectsOfTheSharedFieldManagerMigrateOnTheFirstSync(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	// What an agent before per-GitSync field managers left behind.
 	old := &unstructured.Unstructured{Object: map[string]any{

@@ -54,6 +54,7 @@ func (e *env) deployerIn(ns, name string, secrets ...string) {
 }
 
 func TestServiceAccountLimitsWhatAGitSyncCanApply(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.deployer("deployer", "tenant-git")
 	sha := e.commit("app", map[string][]byte{"config.yaml": configMap("web-config", "hello")})
@@ -73,6 +74,7 @@ func TestServiceAccountLimitsWhatAGitSyncCanApply(t *testing.T) {
 }
 
 func TestDefaultServiceAccountAppliesToGitSyncsWithoutOne(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, "--default-service-account", "deployer")
 	e.deployer("deployer", "tenant-git")
 	e.commit("escalate", map[string][]byte{
@@ -87,6 +89,7 @@ func TestDefaultServiceAccountAppliesToGitSyncsWithoutOne(t *testing.T) {
 }
 
 func TestAGitSyncCannotUseSecretsItsAccountMayNotRead(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.deployer("deployer") // may not read the credentials Secret
 	e.commit("app", map[string][]byte{"config.yaml": configMap("web-config", "hello")})

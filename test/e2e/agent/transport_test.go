@@ -12,6 +12,7 @@ import (
 )
 
 func TestSyncOverSSHWithKnownHosts(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	const password = "ssh-pw-6e0b2d"
 	sha := e.commit("app", map[string][]byte{"db.yaml": e.seal(secretManifest("db", password), password)})
@@ -33,6 +34,7 @@ func TestSyncOverSSHWithKnownHosts(t *testing.T) {
 }
 
 func TestSyncOverSSHRefusesAnUnknownHostKey(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.commit("app", map[string][]byte{"config.yaml": configMap("web-config", "hello")})
 	creds := &corev1.Secret{
@@ -54,6 +56,7 @@ func TestSyncOverSSHRefusesAnUnknownHostKey(t *testing.T) {
 }
 
 func TestSyncOverHTTPSWithBasicAuth(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	const password = "https-pw-91d4aa"
 	sha := e.commit("app", map[string][]byte{"db.yaml": e.seal(secretManifest("db", password), password)})

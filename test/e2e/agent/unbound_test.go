@@ -33,6 +33,7 @@ func allowUnbound(_ *sealEnv, gs *v1alpha1.GitSync) {
 // spec.decryption.allowUnbound the revision is refused, and the message
 // names the file and says how to seal it or opt in.
 func TestUnboundSopsSecretIsRefusedByDefault(t *testing.T) {
+	t.Parallel()
 	sealAttack{
 		name:    "sops-made Secret",
 		mention: []string{"apps/from-sops.yaml", "no sealed identity", "seal edit", "spec.decryption.allowUnbound"},
@@ -46,6 +47,7 @@ func TestUnboundSopsSecretIsRefusedByDefault(t *testing.T) {
 // no namespace (Secret//name, as seal wrote before it required one) could
 // land in any namespace; it is refused without allowUnbound.
 func TestUnboundNamespaceLessBindingIsRefusedByDefault(t *testing.T) {
+	t.Parallel()
 	const pw = "nsless-pw-e41f09"
 	sealAttack{
 		name:    "namespace-less binding",
@@ -60,6 +62,7 @@ func TestUnboundNamespaceLessBindingIsRefusedByDefault(t *testing.T) {
 // sops-made Secret and a namespace-less one are applied, listed in
 // status.unboundFiles and a Warning event; sealing them empties the list.
 func TestUnboundFilesAreAppliedWithAllowUnbound(t *testing.T) {
+	t.Parallel()
 	const legacyPW = "legacy-pw-0b93d2"
 	s := newSealEnv(t)
 	s.start(func(gs *v1alpha1.GitSync) { allowUnbound(s, gs) })
@@ -112,6 +115,7 @@ func TestUnboundFilesAreAppliedWithAllowUnbound(t *testing.T) {
 // unbound values only as Secret values: copied into a ConfigMap they
 // refuse the revision all the same.
 func TestUnboundValueStaysInSecretsWithAllowUnbound(t *testing.T) {
+	t.Parallel()
 	sealAttack{
 		name:    "unbound value copied into a ConfigMap",
 		gitsync: allowUnbound,

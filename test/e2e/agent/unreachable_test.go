@@ -79,6 +79,7 @@ func (p *switchableProxy) serve(c net.Conn) {
 }
 
 func TestBadInputUnreachableGitServer(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	direct, err := url.Parse(git.HTTPURL(e.repo.Name))
 	if err != nil {

@@ -106,6 +106,7 @@ func gpgSigningKey(t *testing.T, uid string) ([]string, []string, []byte) {
 }
 
 func TestOnlyCommitsSignedByATrustedKeyAreApplied(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	sshSign, sshAllowed := sshSigningKey(t, "dev@example.com")
 	otherSign, _ := sshSigningKey(t, "mallory@example.com")
@@ -180,6 +181,7 @@ func TestOnlyCommitsSignedByATrustedKeyAreApplied(t *testing.T) {
 }
 
 func TestAllSinceLastAppliedRefusesAnUnsignedCommitUnderASignedOne(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	sign, allowed := sshSigningKey(t, "dev@example.com")
 	trusted := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "trusted-keys", Namespace: e.ns},
