@@ -15,10 +15,7 @@ import (
 // it: every pack goes through a packGuard.
 type guardedStorage struct {
 	*filesystem.Storage
-	limit int64
-	// flag names the agent flag that set limit, for the error
-	// ("--max-object-size" or "--max-fetch-size"; the latter when "").
-	flag string
+	limit objectLimit
 }
 
 // PackfileWriter is how go-git stores a fetched pack.
@@ -27,7 +24,7 @@ func (s *guardedStorage) PackfileWriter() (io.WriteCloser, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newPackGuard(w, s.limit, s.flag), nil
+	return newPackGuard(w, s.limit), nil
 }
 
 // trailerSize is the length of a pack's closing checksum.
@@ -57,14 +54,14 @@ type packGuard struct {
 	passed   int64  // bytes passed to inner
 }
 
-func newPackGuard(inner io.WriteCloser, limit int64, flag string) *packGuard {
+func newPackGuard(inner io.WriteCloser, limit objectLimit) *packGuard {
 	g := &packGuard{inner: inner, finished: make(chan struct{}),
 		steps: &stepReader{chunks: make(chan []byte), used: make(chan struct{})}}
 	go func() {
-		err := checkPack(g.steps, limit)
+		err := checkPack(g.steps, limit.bytes)
 		var large *tooLargeError
 		if errors.As(err, &large) {
-			large.flag = flag
+			large.flag = limit.flag
 		} else if err != nil {
 			err = fmt.Errorf("the fetched pack is cut short or malformed: %w", err)
 		}

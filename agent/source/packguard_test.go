@@ -137,7 +137,7 @@ func TestGuardedStorageStoresOrRefuses(t *testing.T) {
 		dir := t.TempDir()
 		st := storage(dir)
 		defer st.Close()
-		if err := writePack(&guardedStorage{Storage: st, limit: target}, pack); err != nil {
+		if err := writePack(&guardedStorage{Storage: st, limit: objectLimit{bytes: target}}, pack); err != nil {
 			t.Fatal(err)
 		}
 		h := plumbing.ComputeHash(plumbing.BlobObject, bytes.Repeat([]byte("seal"), target/4))
@@ -151,7 +151,7 @@ func TestGuardedStorageStoresOrRefuses(t *testing.T) {
 		st := storage(dir)
 		defer st.Close()
 		var err error
-		alloc := allocated(func() { err = writePack(&guardedStorage{Storage: st, limit: target - 1}, pack) })
+		alloc := allocated(func() { err = writePack(&guardedStorage{Storage: st, limit: objectLimit{bytes: target - 1}}, pack) })
 		if !errors.Is(err, ErrFetchTooLarge) {
 			t.Fatalf("error %v, want ErrFetchTooLarge", err)
 		}
@@ -210,7 +210,7 @@ func TestCutPackIsNotUnpacked(t *testing.T) {
 					return
 				}
 				if tc.guarded {
-					w = newPackGuard(w, 2*target, "")
+					w = newPackGuard(w, objectLimit{bytes: 2 * target})
 				}
 				w.Write(cut)
 				err = w.Close()
@@ -239,7 +239,7 @@ func TestRefusedDeltaIsNotUnpackedWhateverFollows(t *testing.T) {
 			var err error
 			alloc := allocated(func() {
 				var w io.WriteCloser
-				if w, err = (&guardedStorage{Storage: st, limit: target - 1}).PackfileWriter(); err != nil {
+				if w, err = (&guardedStorage{Storage: st, limit: objectLimit{bytes: target - 1}}).PackfileWriter(); err != nil {
 					return
 				}
 				for rest := pack; len(rest) > 0 && err == nil; rest = rest[min(chunk, len(rest)):] {

@@ -138,7 +138,7 @@ func fetch(ctx context.Context, st *filesystem.Storage, r remote, c connection, 
 			return err
 		}
 	}
-	origin := git.NewRemote(&guardedStorage{Storage: st, limit: c.objectLimit.bytes, flag: c.objectLimit.flag},
+	origin := git.NewRemote(&guardedStorage{Storage: st, limit: c.objectLimit},
 		&config.RemoteConfig{Name: "origin", URLs: []string{r.url}})
 	err := origin.FetchContext(withFetchLimit(ctx, c.maxFetchSize), &git.FetchOptions{
 		RemoteName: "origin",
