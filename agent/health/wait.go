@@ -10,6 +10,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/watch"
 	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
@@ -95,13 +96,13 @@ func (c *Checker) Wait(ctx context.Context, objects []Object, waiting func(msg s
 		}
 		groups[g][o.Name] = Result{Status: status.UnknownStatus, Message: "not read yet"}
 	}
-	versions := map[group]string{}
+	var from []watchFrom
 	for g, names := range groups {
-		rv, err := c.list(ctx, g, names)
+		w, err := c.read(ctx, g, names)
 		if err != nil {
 			return err
 		}
-		versions[g] = rv
+		from = append(from, w...)
 	}
 	if done, err := verdict(groups, false); done {
 		return err
@@ -111,11 +112,11 @@ func (c *Checker) Wait(ctx context.Context, objects []Object, waiting func(msg s
 	events := make(chan watchEvent)
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	for g, rv := range versions {
-		if allCurrent(groups[g]) {
+	for _, w := range from {
+		if w.current(groups[w.group]) {
 			continue
 		}
-		if err := c.watch(wctx, g, rv, events); err != nil {
+		if err := c.watch(wctx, w, events); err != nil {
 			return err
 		}
 	}
@@ -140,25 +141,6 @@ func (c *Checker) Wait(ctx context.Context, objects []Object, waiting func(msg s
 	}
 }
 
-// list reads the group's objects and computes each one's status; it
-// returns the list's resourceVersion, where the watch starts.
-func (c *Checker) list(ctx context.Context, g group, names map[string]Result) (string, error) {
-	list := &unstructured.UnstructuredList{}
-	list.SetGroupVersionKind(g.gvk.GroupVersion().WithKind(g.gvk.Kind + "List"))
-	if err := c.Client.List(ctx, list, client.InNamespace(g.namespace)); err != nil {
-		return "", fmt.Errorf("reading %s to check health: %w", describe(g), err)
-	}
-	for name := range names {
-		names[name] = Result{Status: status.NotFoundStatus, Message: "not found"}
-	}
-	for i := range list.Items {
-		if _, ok := names[list.Items[i].GetName()]; ok {
-			names[list.Items[i].GetName()] = compute(&list.Items[i])
-		}
-	}
-	return list.GetResourceVersion(), nil
-}
-
 type watchEvent struct {
 	group  group
 	name   string
@@ -166,11 +148,17 @@ type watchEvent struct {
 	err    error
 }
 
-// watch sends the status of each object of g that changes after rv.
-func (c *Checker) watch(ctx context.Context, g group, rv string, out chan<- watchEvent) error {
+// watch sends the status of each object that from names and that changes
+// after from.rv.
+func (c *Checker) watch(ctx context.Context, from watchFrom, out chan<- watchEvent) error {
+	g := from.group
 	list := &unstructured.UnstructuredList{}
 	list.SetGroupVersionKind(g.gvk.GroupVersion().WithKind(g.gvk.Kind + "List"))
-	w, err := c.Client.Watch(ctx, list, &client.ListOptions{Namespace: g.namespace, Raw: &metav1.ListOptions{ResourceVersion: rv}})
+	raw := &metav1.ListOptions{ResourceVersion: from.rv}
+	if from.name != "" {
+		raw.FieldSelector = fields.OneTermEqualSelector("metadata.name", from.name).String()
+	}
+	w, err := c.Client.Watch(ctx, list, &client.ListOptions{Namespace: g.namespace, Raw: raw})
 	if err != nil {
 		return fmt.Errorf("watching %s to check health: %w", describe(g), err)
 	}
