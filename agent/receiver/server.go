@@ -251,6 +251,11 @@ func (s *Server) trigger(ctx context.Context, rcv *v1alpha1.Receiver, push *Push
 		}
 		opts = append(opts, client.MatchingLabelsSelector{Selector: sel})
 	}
+	// From the API server's watch cache (resourceVersion 0), which a
+	// consistent LIST would wait on, up to 100 ms, to catch up with etcd.
+	// A GitSync created or changed in the moments the cache lags by syncs
+	// then anyway, so nothing a push asks for is lost.
+	opts = append(opts, &client.ListOptions{Raw: &metav1.ListOptions{ResourceVersion: "0"}})
 	var syncs v1alpha1.GitSyncList
 	if err := s.live.List(ctx, &syncs, opts...); err != nil {
 		return nil, fmt.Errorf("listing GitSyncs in %s: %w", rcv.Namespace, err)
