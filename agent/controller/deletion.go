@@ -71,7 +71,7 @@ func (r *Reconciler) finalize(ctx context.Context, gs *v1alpha1.GitSync) (reconc
 		}
 	} else {
 		r.Recorder.Eventf(gs, nil, corev1.EventTypeNormal, reasonOrphaned, "Delete",
-			"Left the %d objects of GitSync %s/%s in the cluster (%s)", len(gs.Status.Inventory), gs.Namespace, gs.Name, orphanReason(gs))
+			"Left the %d objects of GitSync %s/%s in the cluster (%s)", len(inventoryRefs(&gs.Status)), gs.Namespace, gs.Name, orphanReason(gs))
 	}
 	base := gs.DeepCopy()
 	controllerutil.RemoveFinalizer(gs, v1alpha1.Finalizer)
@@ -97,7 +97,7 @@ func (r *Reconciler) pruner(gs *v1alpha1.GitSync) (pruner, error) {
 // deleteInventory deletes gs's inventory with p: workloads first, then
 // Namespaces, then CRDs (see apply.Applier.Prune).
 func (r *Reconciler) deleteInventory(ctx context.Context, gs *v1alpha1.GitSync, p pruner) error {
-	res, err := p.Prune(ctx, inventoryRefs(gs.Status.Inventory))
+	res, err := p.Prune(ctx, inventoryRefs(&gs.Status))
 	if err != nil {
 		return fmt.Errorf("deleting the objects of GitSync %s/%s: %w", gs.Namespace, gs.Name, err)
 	}

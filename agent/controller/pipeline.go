@@ -218,7 +218,7 @@ func (s *Stages) run(parent context.Context, gs *v1alpha1.GitSync, o *Outcome) *
 	}
 	o.Releases = releaseStatus(rendered.Releases, rendered.Widened)
 
-	previous := inventoryRefs(gs.Status.Inventory)
+	previous := inventoryRefs(&gs.Status)
 	if len(rendered.Objects) == 0 && len(previous) > 0 && !gs.Spec.AllowEmpty {
 		return classify(StageRender, &emptyRenderError{path: displayPath(gs.Spec.Path), rev: rev.SHA, previous: len(previous)})
 	}

@@ -177,7 +177,7 @@ func cmRef(name string) apply.Ref {
 }
 
 func TestPipeline(t *testing.T) {
-	previous := []v1alpha1.ObjectRef{v1alpha1.ObjectRef(cmRef("a")), v1alpha1.ObjectRef(cmRef("old1")), v1alpha1.ObjectRef(cmRef("old2"))}
+	previous := []string{v1alpha1.ObjectRef(cmRef("a")).String(), v1alpha1.ObjectRef(cmRef("old1")).String(), v1alpha1.ObjectRef(cmRef("old2")).String()}
 	tests := []struct {
 		name string
 		// set adjusts the fakes and the GitSync.
@@ -193,6 +193,16 @@ func TestPipeline(t *testing.T) {
 	}{
 		{
 			name:      "success applies, prunes what left Git, waits for health and notifies",
+			calls:     []string{StageSource, StagePending, StageVerify, StageRender, StageSealCheck, StageApply, StagePrune, StageHealth, StageNotify},
+			inventory: []string{"a", "b"},
+			pruned:    []string{"old1", "old2"},
+		},
+		{
+			name: "an older agent's inventory is pruned the same",
+			set: func(_ *Stages, gs *v1alpha1.GitSync) {
+				gs.Status.Inventory = []v1alpha1.ObjectRef{v1alpha1.ObjectRef(cmRef("a")), v1alpha1.ObjectRef(cmRef("old1")), v1alpha1.ObjectRef(cmRef("old2"))}
+				gs.Status.AppliedObjects = nil
+			},
 			calls:     []string{StageSource, StagePending, StageVerify, StageRender, StageSealCheck, StageApply, StagePrune, StageHealth, StageNotify},
 			inventory: []string{"a", "b"},
 			pruned:    []string{"old1", "old2"},
@@ -378,7 +388,7 @@ func TestPipeline(t *testing.T) {
 			}
 			gs := &v1alpha1.GitSync{}
 			gs.Namespace, gs.Name = "apps", "web"
-			gs.Status.Inventory = previous
+			gs.Status.AppliedObjects = previous
 			if tt.set != nil {
 				tt.set(s, gs)
 			}

@@ -84,7 +84,8 @@ func (r *Reconciler) recordApplied(ctx context.Context, gs *v1alpha1.GitSync, o 
 	}
 	r.Metrics.countObjects(gs, counts)
 	drift := counts[apply.DriftCorrected]
-	gs.Status.Inventory = inventoryEntries(o.Inventory)
+	gs.Status.AppliedObjects = inventoryEntries(o.Inventory)
+	gs.Status.Inventory = nil // what an older agent wrote, now in AppliedObjects
 	gs.Status.DecryptionKeys = keyUsage(o.KeyUsage)
 	gs.Status.UnboundFiles = o.Unbound
 	gs.Status.HelmReleases = o.Releases
@@ -191,18 +192,33 @@ func notDeleted(stale []apply.Ref, pruned *apply.Result) []apply.Ref {
 	return left
 }
 
-func inventoryRefs(in []v1alpha1.ObjectRef) []apply.Ref {
-	out := make([]apply.Ref, len(in))
-	for i, o := range in {
-		out[i] = apply.Ref(o)
+// inventoryRefs are the objects st says the last successful sync applied:
+// status.appliedObjects, or the inventory an older agent wrote while that
+// is empty. An entry that does not parse (the agent writes none; whoever
+// may write the status could) is left out, so nothing is pruned that the
+// agent cannot name.
+func inventoryRefs(st *v1alpha1.GitSyncStatus) []apply.Ref {
+	if len(st.AppliedObjects) == 0 {
+		out := make([]apply.Ref, len(st.Inventory))
+		for i, o := range st.Inventory {
+			out[i] = apply.Ref(o)
+		}
+		return out
+	}
+	out := make([]apply.Ref, 0, len(st.AppliedObjects))
+	for _, s := range st.AppliedObjects {
+		if o, err := v1alpha1.ParseObjectRef(s); err == nil {
+			out = append(out, apply.Ref(o))
+		}
 	}
 	return out
 }
 
-func inventoryEntries(in []apply.Ref) []v1alpha1.ObjectRef {
-	out := make([]v1alpha1.ObjectRef, len(in))
-	for i, o := range in {
-		out[i] = v1alpha1.ObjectRef(o)
+// inventoryEntries are refs as status.appliedObjects lists them.
+func inventoryEntries(refs []apply.Ref) []string {
+	out := make([]string, len(refs))
+	for i, o := range refs {
+		out[i] = v1alpha1.ObjectRef(o).String()
 	}
 	return out
 }

@@ -171,6 +171,9 @@ func measureWebhook(b *testing.B, ctx context.Context, bins harness.Binaries, fi
 		body, _ := json.Marshal(map[string]any{"ref": "refs/heads/main", "after": next,
 			"repository": map[string]any{"clone_url": git.HTTPURL("bench")}})
 		start := time.Now()
+		if os.Getenv("SEAL_BENCH_LOG") != "" {
+			fmt.Fprintf(os.Stderr, "push %d (%s) delivered at %s\n", n, next[:12], start.UTC().Format(time.RFC3339Nano))
+		}
 		if code := deliverPush(b, url, body, token); code != http.StatusOK {
 			b.Fatalf("push %d: the receiver answered %d; agent output:\n%s", n, code, agent.Output())
 		}
@@ -178,6 +181,9 @@ func measureWebhook(b *testing.B, ctx context.Context, bins harness.Binaries, fi
 		waitFor(b, agent, 2*time.Minute, func() bool { return appliedAt(ctx, c, gs, next) })
 		m.total = append(m.total, time.Since(start))
 		revisions = append(revisions, next)
+	}
+	if os.Getenv("SEAL_BENCH_LOG") != "" {
+		fmt.Fprintln(os.Stderr, agent.Output())
 	}
 	synced := syncedLines(agent.Output())
 	var lines []map[string]any

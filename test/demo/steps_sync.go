@@ -52,7 +52,11 @@ func (d *demo) createGitSync(ctx context.Context) error {
 		d.say.say("decrypted %s in memory with the agent's key %s", plural(int(k.Files), "file"), k.Fingerprint)
 	}
 	var objs []string
-	for _, o := range gs.Status.Inventory {
+	for _, entry := range gs.Status.AppliedObjects {
+		o, err := v1alpha1.ParseObjectRef(entry)
+		if err != nil {
+			return fmt.Errorf("GitSync status: appliedObjects: %w", err)
+		}
 		objs = append(objs, o.Kind+" "+o.Name)
 	}
 	d.say.say("applied to namespace %s: %s", appNamespace, strings.Join(objs, ", "))
@@ -222,6 +226,6 @@ func (d *demo) prune(ctx context.Context) error {
 		return objectErr("Service", appNamespace+"/web", "%w", err)
 	}
 	d.say.say("Service %s/web: not found, pruned; the Deployment, ConfigMap and Secret stay (%d objects in the inventory)",
-		appNamespace, len(gs.Status.Inventory))
+		appNamespace, len(gs.Status.AppliedObjects))
 	return nil
 }

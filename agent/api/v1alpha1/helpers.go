@@ -103,6 +103,28 @@ func (o ObjectRef) String() string {
 	return b.String()
 }
 
+// ParseObjectRef reads what ObjectRef.String writes.
+func ParseObjectRef(s string) (ObjectRef, error) {
+	bad := fmt.Errorf("%q is not \"Kind.group/version namespace/name\"", s)
+	typ, name, ok := strings.Cut(s, " ")
+	kindGroup, version, okVersion := strings.Cut(typ, "/")
+	if !ok || !okVersion {
+		return ObjectRef{}, bad
+	}
+	o := ObjectRef{Version: version, Name: name}
+	o.Kind, o.Group, _ = strings.Cut(kindGroup, ".")
+	if ns, n, namespaced := strings.Cut(name, "/"); namespaced {
+		o.Namespace, o.Name = ns, n
+		if ns == "" {
+			return ObjectRef{}, bad
+		}
+	}
+	if o.Kind == "" || o.Version == "" || o.Name == "" || strings.ContainsAny(o.Name, "/ ") || strings.Contains(o.Namespace, " ") {
+		return ObjectRef{}, bad
+	}
+	return o, nil
+}
+
 // Key is the namespace/name of the GitSync d names, from a GitSync in
 // namespace from (the default when d names none).
 func (d DependencyReference) Key(from string) types.NamespacedName {

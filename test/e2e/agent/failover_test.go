@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/seal-gitops/seal/agent/api/v1alpha1"
 	"github.com/seal-gitops/seal/test/e2e/harness"
 )
 
@@ -91,7 +92,11 @@ func (b *bigChange) check() {
 		e.t.Errorf("Secret db (-want +got):\n%s", diff)
 	}
 	var inventory []string
-	for _, ref := range gs.Status.Inventory {
+	for _, entry := range gs.Status.AppliedObjects {
+		ref, err := v1alpha1.ParseObjectRef(entry)
+		if err != nil {
+			e.t.Fatal(err)
+		}
 		inventory = append(inventory, ref.Kind+"/"+ref.Name)
 	}
 	want := []string{"Secret/db"}

@@ -111,8 +111,8 @@ func TestARolloutThatNeverBecomesAvailableFailsTheHealthCheck(t *testing.T) {
 		t.Errorf("message %q does not name %q and the timeout", msg, want)
 	}
 	gs := e.get("apps")
-	if gs.Status.LastAppliedRevision != "" || len(gs.Status.Inventory) != 1 {
-		t.Errorf("lastAppliedRevision %q, inventory %v: want none, and the Deployment", gs.Status.LastAppliedRevision, gs.Status.Inventory)
+	if gs.Status.LastAppliedRevision != "" || len(gs.Status.AppliedObjects) != 1 {
+		t.Errorf("lastAppliedRevision %q, inventory %v: want none, and the Deployment", gs.Status.LastAppliedRevision, gs.Status.AppliedObjects)
 	}
 }
 

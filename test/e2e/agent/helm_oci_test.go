@@ -93,7 +93,7 @@ func TestHelmReleaseFromAnOCIRegistry(t *testing.T) {
 	secret("no-hosts", nil)
 	secret("for-the-registry", map[string]string{"seal.dev/chart-hosts": host})
 	s.secrets = append(s.secrets, "chart-pass-5b7e")
-	before, objects := gs.Status.Inventory, s.snapshot()
+	before, objects := gs.Status.AppliedObjects, s.snapshot()
 	for _, tt := range []struct{ secret, want string }{
 		{"no-hosts", "has no annotation seal.dev/chart-hosts"},
 		{"for-the-registry", "credentials are never sent over plain HTTP"},

@@ -195,7 +195,7 @@ func TestHelmSealedValueInAConfigMap(t *testing.T) {
 	t.Parallel()
 	s := newSealEnv(t)
 	s.startHelm(nil)
-	before := s.get("apps").Status.Inventory
+	before := s.get("apps").Status.AppliedObjects
 	objects := s.snapshot()
 
 	values := dbValues(helmUser, helmPW) + fmt.Sprintf("config:\n  greeting: '%s'\n", helmConfig)
@@ -239,7 +239,7 @@ func TestHelmValuesSealedForAnotherRelease(t *testing.T) {
 	t.Parallel()
 	s := newSealEnv(t)
 	s.startHelm(nil)
-	before := s.get("apps").Status.Inventory
+	before := s.get("apps").Status.AppliedObjects
 	objects := s.snapshot()
 	s.commit("release other reads shop's values", map[string][]byte{
 		"apps/other.yaml": s.helmRelease("other", localChart, "shop-values.yaml", ""),
@@ -294,7 +294,7 @@ func TestHelmReleaseFromAChartRepository(t *testing.T) {
 		t.Errorf("status.helmReleases[0] = %+v, want the archive's digest sha256:%s", rel, digest)
 	}
 
-	before, objects := gs.Status.Inventory, s.snapshot()
+	before, objects := gs.Status.AppliedObjects, s.snapshot()
 	repo.Close()
 	s.commit("change while the chart repository is down", map[string][]byte{
 		"apps/web.yaml":  configMap("web-config", "changed"),
@@ -366,7 +366,7 @@ func TestHelmBadInput(t *testing.T) {
 			t.Parallel()
 			s := newSealEnv(t)
 			s.startHelm(nil)
-			before := s.get("apps").Status.Inventory
+			before := s.get("apps").Status.AppliedObjects
 			objects := s.snapshot()
 			s.commit(tt.name, map[string][]byte{
 				"apps/shop.yaml": tt.release(s),

@@ -133,7 +133,7 @@ func (a sealAttack) run(t *testing.T) {
 			a.gitsync(s, gs)
 		}
 	})
-	before := s.get("apps").Status.Inventory
+	before := s.get("apps").Status.AppliedObjects
 	objects := s.snapshot()
 
 	extra, resources, files := a.files(s)
@@ -186,13 +186,13 @@ func (a sealAttack) run(t *testing.T) {
 // ConfigMap, Secret and Deployment of both namespaces is as it was
 // (resourceVersion included, so not even a no-op write happened), the
 // inventory is the same and lastAppliedRevision still the good one.
-func (s *sealEnv) checkUnchanged(objects map[string]string, inventory []v1alpha1.ObjectRef) {
+func (s *sealEnv) checkUnchanged(objects map[string]string, inventory []string) {
 	s.t.Helper()
 	if diff := cmp.Diff(objects, s.snapshot()); diff != "" {
 		s.t.Errorf("a refused revision changed objects (-before +after):\n%s", diff)
 	}
 	gs := s.get("apps")
-	if diff := cmp.Diff(inventory, gs.Status.Inventory); diff != "" {
+	if diff := cmp.Diff(inventory, gs.Status.AppliedObjects); diff != "" {
 		s.t.Errorf("a refused revision changed the inventory (-before +after):\n%s", diff)
 	}
 	if gs.Status.LastAppliedRevision != s.good {

@@ -35,7 +35,7 @@ func TestSealAliasBombInInlinePatch(t *testing.T) {
 			t.Parallel()
 			s := newSealEnv(t)
 			s.start(nil)
-			before := s.get("apps").Status.Inventory
+			before := s.get("apps").Status.AppliedObjects
 			second := s.commit("second app", map[string][]byte{"other/cm.yaml": configMap("other-config", "one")})
 			s.createGitSync("other", time.Hour, func(gs *v1alpha1.GitSync) { gs.Spec.Path = "other" })
 			s.waitApplied("other", second)

@@ -74,8 +74,8 @@ func TestSyncsDeploymentConfigMapAndSealedSecret(t *testing.T) {
 	if d.Labels[v1alpha1.LabelGitSyncName] != "apps" || d.Labels[v1alpha1.LabelGitSyncNamespace] != e.ns {
 		t.Errorf("Deployment labels = %v, want the GitSync's labels", d.Labels)
 	}
-	if len(gs.Status.Inventory) != 3 {
-		t.Errorf("inventory holds %d objects, want 3: %v", len(gs.Status.Inventory), gs.Status.Inventory)
+	if len(gs.Status.AppliedObjects) != 3 {
+		t.Errorf("inventory holds %d objects, want 3: %v", len(gs.Status.AppliedObjects), gs.Status.AppliedObjects)
 	}
 	if gs.Status.LastSync == nil || gs.Status.LastSync.Created != 3 {
 		t.Errorf("lastSync = %+v, want 3 created", gs.Status.LastSync)

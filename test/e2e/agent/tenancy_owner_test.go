@@ -66,7 +66,7 @@ func TestAGitSyncCannotTakeOverOrPruneAnotherGitSyncsObject(t *testing.T) {
 	// GitSync's status) and removes it from Git: prune leaves it alone.
 	shaA := e.commit("a drops it", map[string][]byte{"a/shared.yaml": nil})
 	gs := e.get("a")
-	gs.Status.Inventory = append(gs.Status.Inventory, v1alpha1.ObjectRef{Version: "v1", Kind: "ConfigMap", Namespace: e.ns, Name: "shared"})
+	gs.Status.AppliedObjects = append(gs.Status.AppliedObjects, v1alpha1.ObjectRef{Version: "v1", Kind: "ConfigMap", Namespace: e.ns, Name: "shared"}.String())
 	if err := kube.Client.Status().Update(e.ctx, gs); err != nil {
 		t.Fatal(err)
 	}
