@@ -6,8 +6,8 @@
 // own, since kstatus does not know that condition).
 //
 // It reads each kind once per namespace (a GET per object when they are
-// few, else one LIST) and then watches what is not healthy yet, never
-// polling, until every object is Current, one has Failed, or the context
+// few and all healthy, else one LIST) and then watches each kind that is
+// not healthy yet, never polling, until every object is Current, one has Failed, or the context
 // ends; the error names each object that is not healthy with kstatus's
 // message. It reads objects only; it never changes one.
 package health

@@ -3,8 +3,6 @@ package health
 import (
 	"context"
 	"fmt"
-	"maps"
-	"slices"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -21,60 +19,44 @@ import (
 // 60 to 80 ms where a GET, read from etcd, took one or two.
 const maxGets = 8
 
-// watchFrom is where a watch starts: one object of the group (name set)
-// or all of it, after resourceVersion rv ("" for now).
-type watchFrom struct {
-	group group
-	name  string
-	rv    string
-}
-
-// current reports whether what from watches is Current already.
-func (from watchFrom) current(names map[string]Result) bool {
-	if from.name != "" {
-		return names[from.name].Status == status.CurrentStatus
-	}
-	return allCurrent(names)
-}
-
-// read computes the status of each named object of the group, with a GET
-// each when they are few (and the account may get them), else with one
-// LIST, and returns where to watch them from.
-func (c *Checker) read(ctx context.Context, g group, names map[string]Result) ([]watchFrom, error) {
+// read computes the status of each named object of the group and returns
+// the resourceVersion to watch the group from. When the objects are few it
+// reads them with a GET each, and when they are all Current that is all:
+// nothing to watch. Otherwise (many objects, one not healthy yet, or an
+// account that may list and watch the kind but not get it) it lists the
+// group, so one watch of the group follows, never one per object.
+func (c *Checker) read(ctx context.Context, g group, names map[string]Result) (string, error) {
 	if len(names) <= maxGets {
-		from, err := c.get(ctx, g, names)
-		if !apierrors.IsForbidden(err) {
-			return from, err
+		err := c.get(ctx, g, names)
+		if err == nil && allCurrent(names) {
+			return "", nil
 		}
-		// An account may list and watch a kind without get on it.
+		if err != nil && !apierrors.IsForbidden(err) {
+			return "", err
+		}
 	}
-	rv, err := c.list(ctx, g, names)
-	if err != nil {
-		return nil, err
-	}
-	return []watchFrom{{group: g, rv: rv}}, nil
+	return c.list(ctx, g, names)
 }
 
-// get reads the named objects one by one. A missing one is watched from
-// now, so its creation shows.
-func (c *Checker) get(ctx context.Context, g group, names map[string]Result) ([]watchFrom, error) {
-	var from []watchFrom
-	for _, name := range slices.Sorted(maps.Keys(names)) {
+// get reads the named objects one by one, stopping at the first error.
+func (c *Checker) get(ctx context.Context, g group, names map[string]Result) error {
+	for name := range names {
 		u := &unstructured.Unstructured{}
 		u.SetGroupVersionKind(g.gvk)
 		err := c.Client.Get(ctx, client.ObjectKey{Namespace: g.namespace, Name: name}, u)
 		switch {
 		case apierrors.IsNotFound(err):
 			names[name] = Result{Status: status.NotFoundStatus, Message: "not found"}
-			from = append(from, watchFrom{group: g, name: name})
 		case err != nil:
-			return nil, fmt.Errorf("reading %s to check health: %w", Object{GVK: g.gvk, Namespace: g.namespace, Name: name}, err)
+			return fmt.Errorf("reading %s to check health: %w", Object{GVK: g.gvk, Namespace: g.namespace, Name: name}, err)
 		default:
 			names[name] = compute(u)
-			from = append(from, watchFrom{group: g, name: name, rv: u.GetResourceVersion()})
+		}
+		if names[name].Status != status.CurrentStatus {
+			return nil // the group is listed and watched anyway
 		}
 	}
-	return from, nil
+	return nil
 }
 
 // list reads the group's objects and computes each one's status; it

@@ -80,27 +80,19 @@ func TestWaitReadsFewObjectsOneByOne(t *testing.T) {
 	}
 }
 
-// TestReadMissingObjectIsWatchedFromNow: an object not there yet is
-// NotFound and watched from now, by name.
-func TestReadMissingObjectIsWatchedFromNow(t *testing.T) {
-	c, _, _ := countingClient(t, 1, false)
-	g := group{gvk: namespaceGVK}
+// TestReadListsAGroupWithAnObjectNotHealthy: when a GET finds an object
+// that is not healthy (here, missing), the group is listed, so that one
+// watch of it follows rather than one per object.
+func TestReadListsAGroupWithAnObjectNotHealthy(t *testing.T) {
+	c, gets, lists := countingClient(t, 1, false)
 	names := map[string]Result{"ns-0": {}, "later": {}}
-	from, err := (&Checker{Client: c}).read(t.Context(), g, names)
-	if err != nil {
+	if _, err := (&Checker{Client: c}).read(t.Context(), group{gvk: namespaceGVK}, names); err != nil {
 		t.Fatal(err)
 	}
 	if names["later"].Status != status.NotFoundStatus || names["ns-0"].Status != status.CurrentStatus {
 		t.Errorf("statuses %v; want later NotFound and ns-0 Current", names)
 	}
-	want := map[string]bool{"later": true, "ns-0": false} // name: watched from now
-	if len(from) != len(want) {
-		t.Fatalf("watches %+v; want one per object", from)
-	}
-	for _, w := range from {
-		fromNow, ok := want[w.name]
-		if !ok || (w.rv == "") != fromNow {
-			t.Errorf("watch %+v: want one for each of %v, from now only for the missing one", w, want)
-		}
+	if *lists != 1 || *gets > 2 {
+		t.Errorf("%d GETs and %d LISTs; want at most 2 and 1", *gets, *lists)
 	}
 }

@@ -10,7 +10,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/watch"
 	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
@@ -96,13 +95,13 @@ func (c *Checker) Wait(ctx context.Context, objects []Object, waiting func(msg s
 		}
 		groups[g][o.Name] = Result{Status: status.UnknownStatus, Message: "not read yet"}
 	}
-	var from []watchFrom
+	versions := map[group]string{}
 	for g, names := range groups {
-		w, err := c.read(ctx, g, names)
+		rv, err := c.read(ctx, g, names)
 		if err != nil {
 			return err
 		}
-		from = append(from, w...)
+		versions[g] = rv
 	}
 	if done, err := verdict(groups, false); done {
 		return err
@@ -112,11 +111,11 @@ func (c *Checker) Wait(ctx context.Context, objects []Object, waiting func(msg s
 	events := make(chan watchEvent)
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	for _, w := range from {
-		if w.current(groups[w.group]) {
+	for g, rv := range versions {
+		if allCurrent(groups[g]) {
 			continue
 		}
-		if err := c.watch(wctx, w, events); err != nil {
+		if err := c.watch(wctx, g, rv, events); err != nil {
 			return err
 		}
 	}
@@ -148,17 +147,11 @@ type watchEvent struct {
 	err    error
 }
 
-// watch sends the status of each object that from names and that changes
-// after from.rv.
-func (c *Checker) watch(ctx context.Context, from watchFrom, out chan<- watchEvent) error {
-	g := from.group
+// watch sends the status of each object of g that changes after rv.
+func (c *Checker) watch(ctx context.Context, g group, rv string, out chan<- watchEvent) error {
 	list := &unstructured.UnstructuredList{}
 	list.SetGroupVersionKind(g.gvk.GroupVersion().WithKind(g.gvk.Kind + "List"))
-	raw := &metav1.ListOptions{ResourceVersion: from.rv}
-	if from.name != "" {
-		raw.FieldSelector = fields.OneTermEqualSelector("metadata.name", from.name).String()
-	}
-	w, err := c.Client.Watch(ctx, list, &client.ListOptions{Namespace: g.namespace, Raw: raw})
+	w, err := c.Client.Watch(ctx, list, &client.ListOptions{Namespace: g.namespace, Raw: &metav1.ListOptions{ResourceVersion: rv}})
 	if err != nil {
 		return fmt.Errorf("watching %s to check health: %w", describe(g), err)
 	}
