@@ -66,7 +66,7 @@ func TestFinalize(t *testing.T) {
 			now := metav1.Now()
 			gs := &v1alpha1.GitSync{
 				ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: "apps", Finalizers: []string{v1alpha1.Finalizer}, DeletionTimestamp: &now},
-				Status: v1alpha1.GitSyncStatus{AppliedObjects: []string{"ConfigMap/v1 team/web", "Namespace/v1 team-extra"}},
+				Status:     v1alpha1.GitSyncStatus{AppliedObjects: []string{"ConfigMap/v1 team/web", "Namespace/v1 team-extra"}},
 			}
 			if tt.mutate != nil {
 				tt.mutate(gs)

@@ -38,7 +38,8 @@ func (c *Checker) read(ctx context.Context, g group, names map[string]Result) (s
 	return c.list(ctx, g, names)
 }
 
-// get reads the named objects one by one, stopping at the first error.
+// get reads the named objects one by one. It stops at the first error,
+// and at the first object not Current: read lists the group then anyway.
 func (c *Checker) get(ctx context.Context, g group, names map[string]Result) error {
 	for name := range names {
 		u := &unstructured.Unstructured{}
@@ -53,7 +54,7 @@ func (c *Checker) get(ctx context.Context, g group, names map[string]Result) err
 			names[name] = compute(u)
 		}
 		if names[name].Status != status.CurrentStatus {
-			return nil // the group is listed and watched anyway
+			return nil
 		}
 	}
 	return nil

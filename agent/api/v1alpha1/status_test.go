@@ -20,7 +20,7 @@ func sampleStatus() v1alpha1.GitSyncStatus {
 	s := v1alpha1.GitSyncStatus{
 		ObservedGeneration:    1,
 		LastAttemptedRevision: sha,
-		AppliedObjects: []string{"ConfigMap/v1 apps/settings", "Deployment.apps/v1 apps/web"},
+		AppliedObjects:        []string{"ConfigMap/v1 apps/settings", "Deployment.apps/v1 apps/web"},
 		LastSync: &v1alpha1.SyncSummary{
 			Created: 2, Configured: 1, Unchanged: 3, Pruned: 1, DriftCorrected: 1,
 			Duration: metav1.Duration{Duration: 1500 * time.Millisecond},
